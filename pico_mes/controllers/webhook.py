@@ -1,0 +1,75 @@
+"""PICO's webhook: authenticate, bound, parse, persist, answer; then process."""
+
+import json
+import logging
+
+from odoo import SUPERUSER_ID, api, http
+from odoo.http import request
+
+from ..models.res_company import SECRET_HEADER, WEBHOOK_ROUTE
+from ..services.payload import parse_events
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 1024 * 1024
+
+
+class PicoWebhookController(http.Controller):
+    @http.route(
+        WEBHOOK_ROUTE,
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+    )
+    def pico_webhook(self):
+        env = api.Environment(request.env.cr, SUPERUSER_ID, {})
+        company = self._authenticate(env)
+        if not company:
+            return _answer(401, error="missing or wrong webhook secret")
+        body, error = self._read_body(env)
+        if error:
+            return error
+        try:
+            events = parse_events(json.loads(body))
+        except (ValueError, UnicodeDecodeError) as exc:
+            problems = getattr(exc, "problems", None) or ["the body is not valid JSON"]
+            return _answer(400, error="invalid event", problems=problems)
+        Message = env["pico.message"].with_company(company)
+        messages, duplicates = Message._receive(company, events)
+        request.env.cr.commit()  # pylint: disable=invalid-commit
+        messages._process()
+        return _answer(200, accepted=len(messages), duplicates=duplicates)
+
+    def _authenticate(self, env):
+        """The company whose secret the request carries (constant-time compare)."""
+        secret = request.httprequest.headers.get(SECRET_HEADER)
+        company = env["res.company"]._pico_company_for_secret(secret)
+        if not company:
+            _logger.warning(
+                "PICO webhook refused from %s: %s secret header",
+                request.httprequest.remote_addr,
+                "wrong" if secret else "no",
+            )
+        return company
+
+    def _read_body(self, env):
+        limit = int(
+            env["ir.config_parameter"].get_param(
+                "pico_mes.webhook_max_bytes", DEFAULT_MAX_BYTES
+            )
+        )
+        length = request.httprequest.content_length
+        if length is not None and length > limit:
+            return None, _answer(413, error=f"body larger than {limit} bytes")
+        body = request.httprequest.stream.read(limit + 1)
+        if len(body) > limit:
+            return None, _answer(413, error=f"body larger than {limit} bytes")
+        return body, None
+
+
+def _answer(status, **payload):
+    return request.make_json_response(payload, status=status)
+

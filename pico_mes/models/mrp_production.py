@@ -1,0 +1,363 @@
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_is_zero, float_round
+
+from .pico_unit import OPEN_STATES, UNSTARTED_STATES
+
+PICO_OPEN_STATES = ("confirmed", "progress", "to_close")
+
+
+class MrpProduction(models.Model):
+    _inherit = "mrp.production"
+
+    pico_order_ref = fields.Char(
+        string="PICO Order Reference",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="Sent to PICO as externalOrderId. Set at confirmation and never "
+        "changed, though Odoo renames orders when it creates backorders.",
+    )
+    pico_operation_id = fields.Many2one(
+        "pico.operation", string="PICO Operation", copy=False, readonly=True
+    )
+    pico_unit_ids = fields.One2many(
+        "pico.unit", "production_id", string="PICO Units", readonly=True
+    )
+    pico_message_ids = fields.One2many(
+        "pico.message", "production_id", string="PICO Messages", readonly=True
+    )
+    pico_message_count = fields.Integer(compute="_compute_pico_message_count")
+    pico_error = fields.Text(string="PICO Error", copy=False, readonly=True)
+    pico_note = fields.Char(string="PICO Note", copy=False, readonly=True)
+    pico_state = fields.Selection(
+        [
+            ("none", "Not applicable"),
+            ("queued", "Queued"),
+            ("sent", "Sent"),
+            ("in_progress", "In progress"),
+            ("done", "Done"),
+            ("cancelled", "Cancelled"),
+            ("error", "Error"),
+        ],
+        string="PICO Status",
+        compute="_compute_pico_state",
+        store=True,
+        copy=False,
+        index=True,
+    )
+
+    @api.depends("pico_unit_ids.state", "pico_error")
+    def _compute_pico_state(self):
+        for production in self:
+            production.pico_state = production._pico_state_from_units()
+
+    def _pico_state_from_units(self):
+        states = set(self.pico_unit_ids.mapped("state"))
+        if self.pico_error or "failed" in states:
+            return "error"
+        if not states:
+            return "none"
+        if states == {"cancelled"}:
+            return "cancelled"
+        states.discard("cancelled")
+        if states == {"done"}:
+            return "done"
+        if states & {"in_progress", "done"}:
+            return "in_progress"
+        return "sent" if states == {"sent"} else "queued"
+
+    def _compute_pico_message_count(self):
+        counts = dict(
+            self.env["pico.message"].sudo()._read_group(
+                [("production_id", "in", self.ids)], ["production_id"], ["__count"]
+            )
+        )
+        for production in self:
+            production.pico_message_count = counts.get(production.sudo(), 0)
+
+    # ------------------------------------------------------------ confirm
+
+    def action_confirm(self):
+        candidates = self.filtered(
+            lambda p: p.state == "draft" and p.company_id.pico_enabled
+        )
+        fractional = candidates.filtered(lambda p: p._pico_unit_count() is None)
+        if fractional and not self.env.su:
+            raise UserError(fractional._pico_fractional_message())
+        result = super().action_confirm()
+        candidates -= fractional
+        candidates.filtered(lambda p: p.state in PICO_OPEN_STATES)._pico_order()
+        for production in fractional:
+            production._pico_flag_error(production._pico_fractional_message())
+        return result
+
+    def _pico_unit_count(self):
+        """Whole units in the product's UoM, or None when not a whole number."""
+        self.ensure_one()
+        uom = self.product_id.uom_id
+        quantity = self.product_uom_id._compute_quantity(
+            self.product_qty, uom, round=False
+        )
+        whole = float_round(quantity, precision_digits=0)
+        if not float_is_zero(quantity - whole, precision_rounding=uom.rounding):
+            return None
+        return int(whole)
+
+    def _pico_fractional_message(self):
+        return self.env._(
+            "PICO builds whole units: %(orders)s must be for a whole number of "
+            "units in the product's unit of measure.",
+            orders=", ".join(self.mapped("name")),
+        )
+
+    def _pico_order(self):
+        """Order every unit of these newly confirmed MOs (outbox rows, no HTTP)."""
+        units_by_production = {}
+        unit_vals = []
+        for production in self:
+            operation = production._pico_operation()
+            if not operation:
+                production.pico_note = self.env._(
+                    "No PICO operation is mapped to this product or its BoM."
+                )
+                continue
+            production.write(
+                {"pico_order_ref": production.name, "pico_operation_id": operation.id}
+            )
+            vals = production._pico_unit_vals(production._pico_unit_count(), 0)
+            units_by_production[production] = len(vals)
+            unit_vals += vals
+        units = self.env["pico.unit"].sudo().create(unit_vals)
+        self._pico_queue_saves(units)
+
+    def _pico_operation(self):
+        self.ensure_one()
+        if self.bom_id:
+            return self.bom_id._pico_operation()
+        return self.product_id.product_tmpl_id.pico_operation_id
+
+    def _pico_unit_vals(self, count, first_index):
+        self.ensure_one()
+        return [
+            {
+                "external_order_id": self.pico_order_ref,
+                "operation_id": self.pico_operation_id.id,
+                "operation_pico_id": self.pico_operation_id.pico_id,
+                "order_index": first_index + offset,
+                "production_id": self.id,
+                "company_id": self.company_id.id,
+            }
+            for offset in range(count)
+        ]
+
+    def _pico_queue_saves(self, units):
+        by_production = defaultdict(lambda: self.env["pico.unit"])
+        for unit in units:
+            by_production[unit.production_id] |= unit
+        self.env["pico.message"].sudo()._queue(
+            [
+                {
+                    "kind": "order_save",
+                    "company_id": production.company_id.id,
+                    "production_id": production.id,
+                    "order_ref": production.pico_order_ref,
+                    "unit_ids": [(6, 0, batch.ids)],
+                    "payload": self.env["pico.message"]._dump(
+                        {"inputs": [u._save_input() for u in batch]}
+                    ),
+                }
+                for production, batch in by_production.items()
+            ]
+        )
+
+    # ------------------------------------------------------------- cancel
+
+    def _pico_queue_cancels(self, units):
+        """Cancel units in PICO: cancelAll when no other unit of the order lives on."""
+        messages = []
+        for production, batch in self._pico_group_by_production(units).items():
+            siblings = self.env["pico.unit"].search_count(
+                [
+                    ("external_order_id", "=", production.pico_order_ref),
+                    ("operation_pico_id", "=", production.pico_operation_id.pico_id),
+                    ("state", "in", UNSTARTED_STATES),
+                    ("id", "not in", batch.ids),
+                ]
+            )
+            if siblings:
+                inputs = [u._cancel_input() for u in batch]
+            else:
+                inputs = [
+                    {
+                        "externalOrderId": production.pico_order_ref,
+                        "operationId": production.pico_operation_id.pico_id,
+                        "cancelAll": True,
+                    }
+                ]
+            messages.append(
+                {
+                    "kind": "order_cancel",
+                    "company_id": production.company_id.id,
+                    "production_id": production.id,
+                    "order_ref": production.pico_order_ref,
+                    "unit_ids": [(6, 0, batch.ids)],
+                    "payload": self.env["pico.message"]._dump({"inputs": inputs}),
+                }
+            )
+        units.sudo().state = "cancelled"
+        self.env["pico.message"].sudo()._queue(messages)
+
+    def _pico_group_by_production(self, units):
+        groups = defaultdict(lambda: self.env["pico.unit"])
+        for unit in units:
+            groups[unit.production_id] |= unit
+        return groups
+
+    def _action_cancel(self):
+        open_units = self.pico_unit_ids.filtered(lambda u: u.state in OPEN_STATES)
+        in_pico = self.pico_unit_ids.filtered(lambda u: u.state in ("in_progress", "done"))
+        result = super()._action_cancel()
+        if open_units:
+            self._pico_queue_cancels(open_units)
+        for production, units in self._pico_group_by_production(in_pico).items():
+            production.message_post(
+                body=self.env._(
+                    "PICO had already started or finished units %(units)s: they "
+                    "cannot be cancelled in PICO. Later completions will be listed "
+                    "as unmatched PICO messages.",
+                    units=", ".join(str(i) for i in units.mapped("order_index")),
+                )
+            )
+        return result
+
+    # ------------------------------------------------- quantity and splits
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "product_qty" in vals and not self.env.context.get("pico_splitting"):
+            self.filtered(
+                lambda p: p.pico_order_ref and p.state in PICO_OPEN_STATES
+            )._pico_follow_quantity()
+        return result
+
+    def _pico_follow_quantity(self):
+        """Order new indexes on an increase, cancel the highest unstarted on a decrease."""
+        for production in self:
+            wanted = production._pico_unit_count()
+            if wanted is None:
+                raise UserError(production._pico_fractional_message())
+            active = production.pico_unit_ids.filtered(lambda u: u.state in OPEN_STATES)
+            if wanted > len(active):
+                next_index = production._pico_next_index()
+                units = self.env["pico.unit"].sudo().create(
+                    production._pico_unit_vals(wanted - len(active), next_index)
+                )
+                self._pico_queue_saves(units)
+            elif wanted < len(active):
+                production._pico_cancel_highest(active, len(active) - wanted)
+
+    def _pico_cancel_highest(self, active, count):
+        unstarted = active.filtered(lambda u: u.state in UNSTARTED_STATES).sorted(
+            "order_index", reverse=True
+        )
+        if len(unstarted) < count:
+            raise UserError(
+                self.env._(
+                    "Only %(free)s units of %(mo)s have not started in PICO; the "
+                    "quantity cannot drop by %(count)s.",
+                    free=len(unstarted),
+                    mo=self.name,
+                    count=count,
+                )
+            )
+        self._pico_queue_cancels(unstarted[:count])
+
+    def _pico_next_index(self):
+        self.ensure_one()
+        self.env["pico.unit"].flush_model()
+        self.env.cr.execute(
+            "SELECT COALESCE(MAX(order_index) + 1, 0) FROM pico_unit"
+            " WHERE external_order_id = %s AND operation_pico_id = %s",
+            (self.pico_order_ref, self.pico_operation_id.pico_id),
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _split_productions(
+        self, amounts=False, cancel_remaining_qty=False, set_consumed_qty=False
+    ):
+        holders = {
+            p: p.pico_unit_ids.filtered(lambda u: u.state in OPEN_STATES) for p in self
+        }
+        productions = super(
+            MrpProduction, self.with_context(pico_splitting=True)
+        )._split_productions(amounts, cancel_remaining_qty, set_consumed_qty)
+        productions = productions.with_env(self.env)
+        if any(holders.values()):
+            self._pico_distribute_units(productions, holders)
+        return productions
+
+    def _pico_distribute_units(self, productions, holders):
+        """Hand each MO of a split as many open units as it now builds.
+
+        Units named in context ``pico_keep_unit_ids`` stay on the original MO;
+        the others follow in index order. Nothing new is sent to PICO.
+        """
+        keep = set(self.env.context.get("pico_keep_unit_ids") or [])
+        chains, origin = defaultdict(list), None
+        for production in productions:
+            if production in holders:
+                origin = production
+            chains[origin].append(production)
+        for origin, chain in chains.items():
+            units = holders[origin].sorted(lambda u: (u.id not in keep, u.order_index))
+            for production in chain:
+                count = production._pico_unit_count() or 0
+                taken, units = units[:count], units[count:]
+                if production != origin:
+                    production.write(
+                        {
+                            "pico_order_ref": origin.pico_order_ref,
+                            "pico_operation_id": origin.pico_operation_id.id,
+                        }
+                    )
+                if taken:
+                    taken.sudo().production_id = production
+            if units:
+                self._pico_queue_cancels(units)
+
+    # ------------------------------------------------------ attention, UI
+
+    def _pico_flag_error(self, error):
+        """Show a failure on the MO: status, chatter, and an activity."""
+        for production in self:
+            production.pico_error = error
+            production._pico_schedule_activity(error)
+
+    def _pico_schedule_activity(self, note):
+        self.ensure_one()
+        user = self.user_id or self.env.ref("base.user_admin", raise_if_not_found=False)
+        self.sudo().activity_schedule(
+            "pico_mes.mail_activity_pico_attention",
+            note=note,
+            user_id=user.id if user else self.env.uid,
+        )
+
+    def action_view_pico_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "pico_mes.pico_message_action"
+        )
+        action["domain"] = [("production_id", "=", self.id)]
+        action["context"] = {"search_default_production_id": self.id}
+        return action
+
+    def action_pico_retry(self):
+        """Retry what failed for these MOs and clear their PICO error."""
+        failed = self.pico_message_ids.filtered(lambda m: m.state == "failed")
+        failed.action_retry()
+        self.pico_error = False
+        self.activity_unlink(["pico_mes.mail_activity_pico_attention"])
+        return True

@@ -1,0 +1,377 @@
+import json
+import logging
+import threading
+import time
+import traceback
+from datetime import timedelta
+from itertools import groupby
+
+from odoo import api, fields, models
+
+from ..services import documents
+from ..services.client import PicoError
+from ..services.payload import PayloadError, parse_events
+
+_logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+BACKOFF_SECONDS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
+ALIASES_PER_REQUEST = 50
+CLAIM_LIMIT = 200
+RUN_BUDGET_SECONDS = 60
+
+
+class PicoProcessingError(Exception):
+    """A message cannot be applied as it is: a person must look at it."""
+
+
+class PicoMessage(models.Model):
+    """The durable log of every exchange with PICO, and the outbox and inbox.
+
+    An outbound row is written in the same transaction as the business change and
+    delivered by the dispatcher cron; an inbound row is committed before it is
+    processed. Either is retried until done, or failed for a person to retry.
+    """
+
+    _name = "pico.message"
+    _description = "PICO Message"
+    _order = "id desc"
+
+    direction = fields.Selection(
+        [("out", "To PICO"), ("in", "From PICO")], required=True, readonly=True
+    )
+    kind = fields.Selection(
+        [
+            ("order_save", "Order units"),
+            ("order_cancel", "Cancel units"),
+            ("webhook_subscribe", "Register webhook"),
+            ("completion", "Unit completed"),
+            ("operation", "Operation changed"),
+        ],
+        required=True,
+        readonly=True,
+    )
+    state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("done", "Done"),
+            ("failed", "Failed"),
+            ("unmatched", "Unmatched"),
+        ],
+        default="pending",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
+    production_id = fields.Many2one(
+        "mrp.production", string="Manufacturing Order", readonly=True, index=True
+    )
+    unit_ids = fields.Many2many("pico.unit", string="Units", readonly=True)
+    order_ref = fields.Char(string="PICO Order Reference", readonly=True, index=True)
+    dedup_key = fields.Char(readonly=True, copy=False)
+    payload = fields.Text(readonly=True)
+    answer = fields.Text(string="PICO's Answer", readonly=True)
+    error = fields.Text(readonly=True)
+    attempts = fields.Integer(readonly=True)
+    next_attempt_at = fields.Datetime(
+        default=fields.Datetime.now, readonly=True, index=True
+    )
+    done_at = fields.Datetime(readonly=True)
+
+    _sql_constraints = [
+        (
+            "dedup_key_uniq",
+            "unique(company_id, dedup_key)",
+            "PICO delivered this event already.",
+        )
+    ]
+
+    @api.depends("kind", "order_ref", "unit_ids")
+    def _compute_display_name(self):
+        labels = dict(self._fields["kind"].selection)
+        for message in self:
+            parts = [labels.get(message.kind, message.kind), message.order_ref]
+            message.display_name = " ".join(filter(None, parts))
+
+    # ------------------------------------------------------------- queueing
+
+    @api.model
+    def _queue(self, vals_list):
+        """Create outbound rows and wake the dispatcher (after commit)."""
+        messages = self.create(
+            [dict(vals, direction="out", state="pending") for vals in vals_list]
+        )
+        if messages:
+            self.env.ref("pico_mes.ir_cron_pico_dispatch")._trigger()
+        return messages
+
+    @api.model
+    def _dump(self, payload):
+        return json.dumps(payload, sort_keys=True)
+
+    def _payload(self):
+        return json.loads(self.payload or "{}")
+
+    # ----------------------------------------------------------- dispatcher
+
+    @api.model
+    def _cron_dispatch(self):
+        """Deliver due outbound messages, batched; never raises for PICO's sake."""
+        deadline = time.monotonic() + RUN_BUDGET_SECONDS
+        while time.monotonic() < deadline:
+            messages = self._claim_due_outbound()
+            if not messages:
+                return
+            for company, company_messages in groupby(messages, key=lambda m: m.company_id):
+                self._deliver(company, self.browse([m.id for m in company_messages]))
+            self._commit_progress()
+        self.env.ref("pico_mes.ir_cron_pico_dispatch")._trigger()
+
+    @api.model
+    def _claim_due_outbound(self):
+        """Lock due messages whose earlier siblings (same order) are not held back.
+
+        An order's messages go out in creation order: a later cancel never
+        overtakes a save still waiting for its retry.
+        """
+        self.flush_model()
+        self.env.cr.execute(
+            """SELECT m.id FROM pico_message m
+                WHERE m.direction = 'out' AND m.state = 'pending'
+                  AND m.next_attempt_at <= (now() AT TIME ZONE 'UTC')
+                  AND NOT EXISTS (
+                      SELECT 1 FROM pico_message p
+                       WHERE p.order_ref = m.order_ref AND p.direction = 'out'
+                         AND p.id < m.id
+                         AND (p.state = 'failed' OR (p.state = 'pending'
+                              AND p.next_attempt_at > (now() AT TIME ZONE 'UTC'))))
+                ORDER BY m.company_id, m.id
+                LIMIT %s
+                FOR UPDATE OF m SKIP LOCKED""",
+            (CLAIM_LIMIT,),
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    def _deliver(self, company, messages):
+        """Send saves before cancels (a cancel only targets keys already saved)."""
+        client = company._pico_client()
+        try:
+            for kind, batch_kind in (("order_save", "save"), ("order_cancel", "cancel")):
+                for chunk in self._chunks(messages.filtered(lambda m, k=kind: m.kind == k)):
+                    chunk._send_batch(client, batch_kind)
+        finally:
+            client.close()
+
+    @api.model
+    def _chunks(self, messages):
+        """Group messages so that each HTTP request carries ~ALIASES_PER_REQUEST units."""
+        chunk, size = self.browse(), 0
+        for message in messages:
+            chunk |= message
+            size += len(message._payload().get("inputs", []))
+            if size >= ALIASES_PER_REQUEST:
+                yield chunk
+                chunk, size = self.browse(), 0
+        if chunk:
+            yield chunk
+
+    def _send_batch(self, client, batch_kind):
+        inputs = [(m, value) for m in self for value in m._payload().get("inputs", [])]
+        document = documents.batched_mutation(batch_kind, len(inputs))
+        variables = documents.batched_variables([value for _m, value in inputs])
+        try:
+            data, errors = client.execute_partial(document, variables)
+        except PicoError as exc:
+            self._delivery_failed(exc, exc.retryable)
+            return
+        failed_aliases = {
+            str(e["path"][0]): e.get("message", "") for e in errors if e.get("path")
+        }
+        if errors and not failed_aliases:
+            message = "; ".join(str(e.get("message", e)) for e in errors[:5])
+            self._delivery_failed(self.env._("PICO rejected the request: %s", message), False)
+            return
+        position = 0
+        for message in self:
+            count = len(message._payload().get("inputs", []))
+            aliases = [documents.alias(i) for i in range(position, position + count)]
+            position += count
+            answers = {a: (data or {}).get(a) for a in aliases}
+            problems = [failed_aliases[a] for a in aliases if a in failed_aliases]
+            if problems:
+                message._delivery_failed(
+                    self.env._("PICO rejected: %s", "; ".join(problems)), False
+                )
+            else:
+                message._delivered(answers)
+
+    def _delivered(self, answer):
+        self.write(
+            {
+                "state": "done",
+                "answer": json.dumps(answer, indent=1, sort_keys=True),
+                "error": False,
+                "attempts": self.attempts + 1,
+                "done_at": fields.Datetime.now(),
+            }
+        )
+        if self.kind == "order_save":
+            self.unit_ids.filtered(lambda u: u.state == "queued").state = "sent"
+
+    def _delivery_failed(self, error, retryable):
+        for message in self:
+            attempts = message.attempts + 1
+            if retryable and attempts < MAX_ATTEMPTS:
+                delay = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
+                message.write(
+                    {
+                        "attempts": attempts,
+                        "error": str(error),
+                        "next_attempt_at": fields.Datetime.now() + timedelta(seconds=delay),
+                    }
+                )
+                cron = self.env.ref("pico_mes.ir_cron_pico_dispatch")
+                cron._trigger(at=message.next_attempt_at)
+            else:
+                message.write({"attempts": attempts})
+                message._fail(str(error))
+
+    def _fail(self, error):
+        """Permanent failure: the message, its units and its MO show it, with a task."""
+        self.write({"state": "failed", "error": error})
+        if self.direction == "out":
+            self.unit_ids.filtered(lambda u: u.state == "queued").state = "failed"
+        if self.production_id:
+            self.production_id._pico_flag_error(error)
+
+    # --------------------------------------------------------------- inbox
+
+    @api.model
+    def _receive(self, company, events):
+        """Persist events, deduplicated by their key; return (new, duplicates)."""
+        rows = [
+            (company.id, e.kind, e.key, json.dumps(e.raw, sort_keys=True), self.env.uid)
+            for e in events
+        ]
+        self.flush_model()
+        values_sql = ", ".join(["(%s, 'in', %s, %s, %s, 'pending', 0, %s)"] * len(rows))
+        self.env.cr.execute(
+            f"""INSERT INTO pico_message
+                   (company_id, direction, kind, dedup_key, payload, state, attempts,
+                    create_uid)
+                VALUES {values_sql}
+                ON CONFLICT (company_id, dedup_key) DO NOTHING
+                RETURNING id""",  # noqa: S608 -- placeholders only
+            [value for row in rows for value in row],
+        )
+        new_ids = [row[0] for row in self.env.cr.fetchall()]
+        self.env.cr.execute(
+            """UPDATE pico_message SET create_date = now() AT TIME ZONE 'UTC',
+                   write_date = now() AT TIME ZONE 'UTC', write_uid = create_uid,
+                   next_attempt_at = now() AT TIME ZONE 'UTC',
+                   order_ref = payload::json->>'externalOrderId'
+                WHERE id = ANY(%s)""",
+            (new_ids,),
+        )
+        return self.browse(new_ids), len(rows) - len(new_ids)
+
+    @api.model
+    def _cron_process_inbound(self):
+        deadline = time.monotonic() + RUN_BUDGET_SECONDS
+        while time.monotonic() < deadline:
+            messages = self._claim_pending_inbound()
+            if not messages:
+                return
+            messages._process()
+        self.env.ref("pico_mes.ir_cron_pico_process").sudo()._trigger()
+
+    @api.model
+    def _claim_pending_inbound(self, ids=None):
+        self.flush_model()
+        self.env.cr.execute(
+            """SELECT id FROM pico_message
+                WHERE direction = 'in' AND state = 'pending'
+                  AND (%s IS NULL OR id = ANY(%s))
+                ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
+            (ids and True, ids or [], CLAIM_LIMIT),
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    def _process(self):
+        """Apply each message in its own savepoint; commit each outside tests."""
+        for message in self:
+            try:
+                with self.env.cr.savepoint():
+                    message._apply()
+            except PicoProcessingError as exc:
+                message._fail(str(exc))
+            except Exception as exc:
+                _logger.exception("PICO message %s could not be processed", message.id)
+                message._fail(
+                    f"{exc}\n\n{''.join(traceback.format_exception_only(exc)).strip()}"
+                )
+            self._commit_progress()
+
+    def _apply(self):
+        (event,) = parse_events(self._payload())
+        if self.kind == "operation":
+            self.env["pico.operation"]._pico_upsert(self.company_id, [event.raw])
+            self.env["pico.operation"]._pico_auto_map(self.company_id)
+            self._processed("done")
+            return
+        outcome, unit = self.env["pico.mrp.adapter"]._apply_completion(self.company_id, event)
+        self.write({"production_id": unit.production_id.id, "unit_ids": [(6, 0, unit.ids)]})
+        self._processed(outcome)
+        if outcome == "unmatched":
+            self._notify_unmatched()
+
+    def _processed(self, state):
+        self.write({"state": state, "error": False, "done_at": fields.Datetime.now()})
+
+    def _notify_unmatched(self):
+        _logger.warning("PICO completion %s matches no open unit", self.dedup_key)
+        if self.production_id:
+            self.production_id._pico_schedule_activity(
+                self.env._(
+                    "PICO reported a completion for a unit Odoo no longer builds "
+                    "(%s). Check it in PICO messages.",
+                    self.dedup_key,
+                )
+            )
+
+    # --------------------------------------------------------------- actions
+
+    def action_retry(self):
+        """Send or process failed messages again."""
+        to_retry = self.filtered(lambda m: m.state in ("failed", "unmatched"))
+        to_retry.write(
+            {"state": "pending", "attempts": 0, "next_attempt_at": fields.Datetime.now()}
+        )
+        to_retry.unit_ids.filtered(lambda u: u.state == "failed").state = "queued"
+        to_retry.production_id.pico_error = False
+        if to_retry.filtered(lambda m: m.direction == "out"):
+            self.env.ref("pico_mes.ir_cron_pico_dispatch").sudo()._trigger()
+        if to_retry.filtered(lambda m: m.direction == "in"):
+            self.env.ref("pico_mes.ir_cron_pico_process").sudo()._trigger()
+        return True
+
+    @api.autovacuum
+    def _gc_done_messages(self):
+        """Delete done messages past the retention period (days; 0 keeps all)."""
+        days = int(
+            self.env["ir.config_parameter"].sudo().get_param(
+                "pico_mes.message_retention_days", 90
+            )
+        )
+        if days > 0:
+            limit = fields.Datetime.now() - timedelta(days=days)
+            self.search([("state", "=", "done"), ("done_at", "<", limit)]).unlink()
+
+    @api.model
+    def _commit_progress(self):
+        """Make each step durable in production; tests keep their transaction."""
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -1,0 +1,229 @@
+from collections import defaultdict
+
+from odoo import api, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_compare
+
+from .pico_message import PicoProcessingError
+from .pico_unit import OPEN_STATES
+
+OPEN_PRODUCTION_STATES = ("confirmed", "progress", "to_close")
+
+
+class PicoMrpAdapter(models.AbstractModel):
+    """The one place that drives Odoo's mrp completion machinery for PICO.
+
+    It follows ``mrp.batch.produce``: split off the unit, set the finished serial
+    and the component lots, ``set_qty_producing``, pick, ``button_mark_done``, then
+    judge by the MO's state, never by what ``button_mark_done`` returned.
+    """
+
+    _name = "pico.mrp.adapter"
+    _description = "PICO completion adapter for Manufacturing"
+
+    @api.model
+    def _apply_completion(self, company, event):
+        """Apply one completion; return (outcome, unit): done or unmatched."""
+        Unit = self.env["pico.unit"]
+        unit = Unit._find_by_key(event.external_order_id, event.operation_id, event.order_index)
+        if not unit:
+            root = Unit.search(
+                [
+                    ("external_order_id", "=", event.external_order_id),
+                    ("order_index", "=", event.order_index),
+                    ("company_id", "=", company.id),
+                ],
+                limit=1,
+            )
+            if root and root.state in OPEN_STATES:
+                root._record_wip(event)
+                return "done", root
+            return "unmatched", root
+        production = self._lock_production_of(unit)
+        if unit.state == "done":
+            return "done", unit
+        if unit.state not in OPEN_STATES or production.state not in OPEN_PRODUCTION_STATES:
+            return "unmatched", unit
+        self._produce_unit(production, unit, event)
+        return "done", unit
+
+    @api.model
+    def _lock_production_of(self, unit):
+        """Lock the MO holding ``unit``; it may move to a backorder while we wait."""
+        while True:
+            production = unit.production_id
+            if not production:
+                return production
+            self.env.cr.execute(
+                "SELECT id FROM mrp_production WHERE id = %s FOR UPDATE", (production.id,)
+            )
+            unit.invalidate_recordset(["production_id", "state"])
+            if unit.production_id == production:
+                production.invalidate_recordset()
+                return production
+
+    @api.model
+    def _produce_unit(self, production, unit, event):
+        finished_lot = self._finished_lot(production, event)
+        component_lines = self._component_lines(production, event)
+        production = self._split_off(production, unit)
+        try:
+            self._complete(production, finished_lot, component_lines)
+        except (UserError, ValidationError) as exc:
+            raise PicoProcessingError(str(exc)) from exc
+        unit._record_execution(event)
+        unit.write({"state": "done", "lot_id": finished_lot.id})
+
+    @api.model
+    def _split_off(self, production, unit):
+        """Leave ``unit`` alone on ``production``; the rest goes to a backorder."""
+        uom = production.product_uom_id
+        one = production.product_id.uom_id._compute_quantity(1, uom)
+        if float_compare(production.product_qty, one, precision_rounding=uom.rounding) <= 0:
+            return production
+        amounts = {production: [one, production.product_qty - one]}
+        productions = production.with_context(
+            pico_keep_unit_ids=unit.ids
+        )._split_productions(amounts)
+        return productions[0]
+
+    @api.model
+    def _complete(self, production, finished_lot, component_lines):
+        if finished_lot:
+            production.lot_producing_id = finished_lot
+        self._set_component_lines(production, component_lines)
+        production.qty_producing = production.product_qty
+        production.set_qty_producing()
+        production.move_raw_ids.filtered(lambda m: m.state != "cancel").picked = True
+        result = production.with_context(
+            skip_redirection=True, skip_backorder=True
+        ).button_mark_done()
+        if production.state != "done":
+            raise PicoProcessingError(
+                self.env._(
+                    "Odoo did not close %(mo)s: it asks for a decision (%(what)s).",
+                    mo=production.name,
+                    what=isinstance(result, dict) and result.get("res_model") or result,
+                )
+            )
+
+    # ----------------------------------------------------------------- lots
+
+    @api.model
+    def _finished_lot(self, production, event):
+        if production.product_id.tracking == "none":
+            return self.env["stock.lot"]
+        serial = event.finished_serial
+        if not serial:
+            raise PicoProcessingError(
+                self.env._(
+                    "PICO reported no serial for unit %(index)s of %(product)s, "
+                    "which is tracked: nothing was produced.",
+                    index=event.order_index,
+                    product=production.product_id.display_name,
+                )
+            )
+        return self._find_or_create_lot(production, production.product_id, serial, True)
+
+    @api.model
+    def _find_or_create_lot(self, production, product, name, may_create):
+        Lot = self.env["stock.lot"]
+        lot = Lot.search(
+            [
+                ("product_id", "=", product.id),
+                ("name", "=", name),
+                ("company_id", "in", [production.company_id.id, False]),
+            ],
+            limit=1,
+        )
+        if lot:
+            return lot
+        if not may_create:
+            raise PicoProcessingError(
+                self.env._(
+                    "Serial %(serial)s of %(product)s is unknown in Odoo, and the "
+                    "operation type does not create component lots.",
+                    serial=name,
+                    product=product.display_name,
+                )
+            )
+        return Lot.create(
+            {"name": name, "product_id": product.id, "company_id": production.company_id.id}
+        )
+
+    @api.model
+    def _component_lines(self, production, event):
+        """{raw move: [(lot, qty)]} for every tracked component, one unit's worth."""
+        serials = self._serials_by_move(production, event)
+        may_create = production.picking_type_id.use_create_components_lots
+        per_unit = 1.0 / production.product_uom_qty
+        lines = {}
+        for move in self._tracked_moves(production):
+            quantity = move.product_uom_qty * per_unit
+            reported = serials.get(move, [])
+            if not reported:
+                if move.product_id.tracking == "serial":
+                    raise PicoProcessingError(
+                        self.env._(
+                            "PICO reported no serial for component %(product)s.",
+                            product=move.product_id.display_name,
+                        )
+                    )
+                continue  # a lot-tracked component keeps Odoo's reserved lots
+            lots = [
+                self._find_or_create_lot(production, move.product_id, s, may_create)
+                for s in reported
+            ]
+            if move.product_id.tracking == "serial":
+                lines[move] = [(lot, 1.0) for lot in lots]
+            else:
+                lines[move] = [(lots[0], quantity)]
+            self._check_serial_count(move, lines[move], quantity)
+        return lines
+
+    @api.model
+    def _check_serial_count(self, move, lines, quantity):
+        if sum(qty for _lot, qty in lines) != quantity:
+            raise PicoProcessingError(
+                self.env._(
+                    "PICO reported %(count)s serials for %(product)s; "
+                    "one unit needs %(qty)s.",
+                    count=len(lines),
+                    product=move.product_id.display_name,
+                    qty=quantity,
+                )
+            )
+
+    @api.model
+    def _tracked_moves(self, production):
+        return production.move_raw_ids.filtered(
+            lambda m: m.state != "cancel" and m.product_id.tracking != "none"
+        )
+
+    @api.model
+    def _serials_by_move(self, production, event):
+        """Match reported serials to moves: by BoM line attribute, else part number."""
+        moves = self._tracked_moves(production)
+        by_attribute = {
+            m.bom_line_id.pico_attribute_id.pico_id: m
+            for m in moves
+            if m.bom_line_id.pico_attribute_id
+        }
+        by_code = {m.product_id.default_code: m for m in moves if m.product_id.default_code}
+        result = defaultdict(list)
+        for consumed in event.consumed_serials:
+            move = by_attribute.get(consumed.attribute_id) or by_code.get(consumed.part_number)
+            if move:
+                result[move].append(consumed.serial)
+        return result
+
+    @api.model
+    def _set_component_lines(self, production, component_lines):
+        """Replace the reserved lines of tracked moves by the reported lots."""
+        vals_list = []
+        for move, lots in component_lines.items():
+            move.move_line_ids.unlink()
+            for lot, quantity in lots:
+                vals = move._prepare_move_line_vals(quantity)
+                vals_list.append(dict(vals, lot_id=lot.id, picked=True))
+        self.env["stock.move.line"].create(vals_list)

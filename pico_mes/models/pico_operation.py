@@ -1,0 +1,283 @@
+import logging
+from collections import defaultdict
+
+from odoo import api, fields, models
+
+from ..services import documents
+from ..services.payload import format_time, parse_time
+
+_logger = logging.getLogger(__name__)
+
+CODE_SEPARATOR = "|"
+
+
+class PicoOperation(models.Model):
+    """PICO's catalog: products, subassemblies and processes that can be ordered."""
+
+    _name = "pico.operation"
+    _description = "PICO Operation"
+    _order = "name, id"
+    _check_company_auto = True
+
+    pico_id = fields.Char(string="PICO ID", required=True, index=True, readonly=True)
+    name = fields.Char(required=True, readonly=True)
+    external_id = fields.Char(string="Part Number", index=True, readonly=True)
+    external_revision = fields.Char(string="Revision", readonly=True)
+    external_codes = fields.Char(
+        string="Part Numbers",
+        readonly=True,
+        help="Every ERP code PICO lists for this operation, separated by '|'.",
+    )
+    updated_at = fields.Datetime(string="Updated in PICO", readonly=True)
+    active = fields.Boolean(default=True, help="Archived in PICO when unchecked.")
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda s: s.env.company
+    )
+    attribute_ids = fields.One2many(
+        "pico.operation.attribute", "operation_id", string="Consumed Serials"
+    )
+    product_tmpl_ids = fields.One2many(
+        "product.template", "pico_operation_id", string="Products"
+    )
+    mapping_note = fields.Char(
+        readonly=True, help="Why automatic mapping needs a person."
+    )
+    mapping_state = fields.Selection(
+        [
+            ("mapped", "Mapped"),
+            ("unmapped", "Not mapped"),
+            ("ambiguous", "Needs a person"),
+        ],
+        compute="_compute_mapping_state",
+        store=True,
+        index=True,
+    )
+
+    _sql_constraints = [
+        (
+            "pico_id_company_uniq",
+            "unique(pico_id, company_id)",
+            "A PICO operation is synced once per company.",
+        )
+    ]
+
+    @api.depends("product_tmpl_ids", "mapping_note")
+    def _compute_mapping_state(self):
+        for operation in self:
+            if operation.product_tmpl_ids:
+                operation.mapping_state = "mapped"
+            elif operation.mapping_note:
+                operation.mapping_state = "ambiguous"
+            else:
+                operation.mapping_state = "unmapped"
+
+    @api.depends("name", "external_id")
+    def _compute_display_name(self):
+        for operation in self:
+            code = operation.external_id
+            operation.display_name = (
+                f"[{code}] {operation.name}" if code else operation.name
+            )
+
+    def _codes(self):
+        """Every ERP code of this operation: externalId and externalCodes."""
+        self.ensure_one()
+        codes = set(filter(None, (self.external_codes or "").split(CODE_SEPARATOR)))
+        if self.external_id:
+            codes.add(self.external_id)
+        return codes
+
+    # ------------------------------------------------------------------ sync
+
+    @api.model
+    def _pico_sync_company(self, company, full=False):
+        """Fetch operations from PICO and upsert them; return (created, updated)."""
+        since = False if full else company.pico_operations_synced_until
+        where = {"updatedAt": {"_gte": format_time(since)}} if since else {}
+        client = company._pico_client()
+        try:
+            data = client.execute(documents.OPERATIONS, {"where": where})
+        finally:
+            client.close()
+        created, updated = self._pico_upsert(company, data.get("operations") or [])
+        self._pico_auto_map(company)
+        return created, updated
+
+    @api.model
+    def _pico_upsert(self, company, operations):
+        """Insert new and update changed operations, in a constant number of queries.
+
+        ``operations`` are PICO ``Operation`` objects. An archived operation becomes
+        inactive; nothing is ever deleted.
+        """
+        known = self._pico_known(company, [op["id"] for op in operations])
+        to_create, to_update = [], []
+        newest = company.pico_operations_synced_until
+        for operation in operations:
+            values = self._pico_values(operation)
+            newest = max(newest or values["updated_at"], values["updated_at"])
+            existing = known.get(operation["id"])
+            if existing is None:
+                to_create.append((values, operation))
+            elif existing[1] != values["updated_at"]:
+                to_update.append((existing[0], values, operation))
+        created = self._pico_create(company, to_create)
+        self._pico_update(to_update)
+        if newest != company.pico_operations_synced_until:
+            company.sudo().pico_operations_synced_until = newest
+        return len(created), len(to_update)
+
+    @api.model
+    def _pico_known(self, company, pico_ids):
+        self.flush_model()
+        self.env.cr.execute(
+            "SELECT pico_id, id, updated_at FROM pico_operation"
+            " WHERE company_id = %s AND pico_id = ANY(%s)",
+            (company.id, pico_ids),
+        )
+        return {pico_id: (op_id, updated) for pico_id, op_id, updated in self.env.cr.fetchall()}
+
+    @api.model
+    def _pico_values(self, operation):
+        codes = [c for c in operation.get("externalCodes") or [] if c]
+        return {
+            "pico_id": operation["id"],
+            "name": operation.get("name") or operation["id"],
+            "external_id": operation.get("externalId") or False,
+            "external_revision": operation.get("externalRevision") or False,
+            "external_codes": CODE_SEPARATOR.join(codes) or False,
+            "updated_at": parse_time(operation["updatedAt"]),
+            "active": not operation.get("archivedAt"),
+        }
+
+    @api.model
+    def _pico_create(self, company, to_create):
+        if not to_create:
+            return self.browse()
+        records = self.create(
+            [dict(values, company_id=company.id) for values, _op in to_create]
+        )
+        self._pico_create_attributes(
+            (record.id, op) for record, (_v, op) in zip(records, to_create, strict=True)
+        )
+        return records
+
+    @api.model
+    def _pico_update(self, to_update):
+        """One UPDATE for all changed operations, then their attributes anew."""
+        if not to_update:
+            return
+        self.flush_model()
+        rows = [
+            (
+                op_id,
+                v["name"],
+                v["external_id"] or None,
+                v["external_revision"] or None,
+                v["external_codes"] or None,
+                v["updated_at"],
+                v["active"],
+            )
+            for op_id, v, _op in to_update
+        ]
+        values_sql = ", ".join(["(%s, %s, %s, %s, %s, %s::timestamp, %s)"] * len(rows))
+        self.env.cr.execute(
+            f"""UPDATE pico_operation AS o SET name = v.name,
+                   external_id = v.external_id, external_revision = v.revision,
+                   external_codes = v.codes, updated_at = v.updated_at,
+                   active = v.active, write_date = now() AT TIME ZONE 'UTC',
+                   write_uid = %s
+               FROM (VALUES {values_sql})
+                   AS v(id, name, external_id, revision, codes, updated_at, active)
+               WHERE o.id = v.id""",  # noqa: S608 -- placeholders only
+            [self.env.uid] + [value for row in rows for value in row],
+        )
+        operation_ids = [op_id for op_id, _v, _op in to_update]
+        self.invalidate_model()
+        attributes = self.env["pico.operation.attribute"]
+        attributes.search([("operation_id", "in", operation_ids)]).unlink()
+        self._pico_create_attributes((op_id, op) for op_id, _v, op in to_update)
+
+    @api.model
+    def _pico_create_attributes(self, pairs):
+        self.env["pico.operation.attribute"].create(
+            [
+                {
+                    "operation_id": op_id,
+                    "pico_id": attribute["id"],
+                    "external_id": attribute.get("externalId") or False,
+                }
+                for op_id, operation in pairs
+                for attribute in operation.get("consumedSerials") or []
+            ]
+        )
+
+    # --------------------------------------------------------------- mapping
+
+    @api.model
+    def _pico_auto_map(self, company):
+        """Link unmapped products, and BoM lines to attributes, by internal reference.
+
+        A code that designates several operations, or several products, links
+        nothing and marks the operations as needing a person.
+        """
+        operations = self.search([("company_id", "=", company.id)])
+        ops_by_code = defaultdict(set)
+        for operation in operations:
+            for code in operation._codes():
+                ops_by_code[code].add(operation.id)
+        templates_by_code = self._pico_unmapped_templates(company, list(ops_by_code))
+        operations.filtered("mapping_note").mapping_note = False
+        notes, links = {}, defaultdict(list)
+        for code, template_ids in templates_by_code.items():
+            op_ids = ops_by_code[code]
+            if len(op_ids) > 1 or len(template_ids) > 1:
+                for op_id in op_ids:
+                    notes[op_id] = self.env._(
+                        "Code %(code)s matches %(ops)s operations and %(products)s "
+                        "products: map it by hand.",
+                        code=code,
+                        ops=len(op_ids),
+                        products=len(template_ids),
+                    )
+                continue
+            links[next(iter(op_ids))].append(next(iter(template_ids)))
+        for op_id, note in notes.items():
+            self.browse(op_id).mapping_note = note
+        templates = self.env["product.template"]
+        for op_id, template_ids in links.items():
+            if op_id not in notes:
+                templates.browse(template_ids).pico_operation_id = op_id
+        self.env["mrp.bom.line"]._pico_auto_map_attributes(company)
+
+    @api.model
+    def _pico_unmapped_templates(self, company, codes):
+        """{internal reference: {template ids}} of products not yet mapped."""
+        if not codes:
+            return {}
+        products = self.env["product.product"].search_read(
+            [
+                ("default_code", "in", codes),
+                ("product_tmpl_id.pico_operation_id", "=", False),
+                ("company_id", "in", [company.id, False]),
+            ],
+            ["default_code", "product_tmpl_id"],
+        )
+        result = defaultdict(set)
+        for product in products:
+            result[product["default_code"]].add(product["product_tmpl_id"][0])
+        return result
+
+    # -------------------------------------------------------------- actions
+
+    @api.model
+    def _cron_sync_operations(self):
+        """Sync every PICO-enabled company; a PICO outage is logged, never raised."""
+        for company in self.env["res.company"].search([("pico_enabled", "=", True)]):
+            try:
+                with self.env.cr.savepoint():
+                    self.with_company(company)._pico_sync_company(company)
+            except Exception as exc:
+                _logger.warning(
+                    "PICO operation sync failed for company %s: %s", company.name, exc
+                )

@@ -1,0 +1,132 @@
+from odoo import api, fields, models
+
+OPEN_STATES = ("queued", "sent", "in_progress", "failed")
+UNSTARTED_STATES = ("queued", "sent", "failed")
+
+
+class PicoUnit(models.Model):
+    """One unit ordered from PICO: an operation order of quantity one.
+
+    Keyed like PICO keys it, ``(externalOrderId, operationId, orderIndex)``. The MO
+    holding the unit changes when Odoo splits or backorders; the key never does.
+    """
+
+    _name = "pico.unit"
+    _description = "PICO Ordered Unit"
+    _order = "external_order_id, order_index"
+    _rec_name = "external_order_id"
+
+    external_order_id = fields.Char(
+        string="PICO Order Reference", required=True, readonly=True
+    )
+    operation_id = fields.Many2one(
+        "pico.operation", required=True, readonly=True, ondelete="restrict"
+    )
+    operation_pico_id = fields.Char(
+        string="PICO Operation ID", required=True, readonly=True
+    )
+    order_index = fields.Integer(required=True, readonly=True)
+    production_id = fields.Many2one(
+        "mrp.production", string="Manufacturing Order", index=True, readonly=True
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
+    state = fields.Selection(
+        [
+            ("queued", "Queued"),
+            ("sent", "Sent"),
+            ("in_progress", "In Progress"),
+            ("done", "Done"),
+            ("cancelled", "Cancelled"),
+            ("failed", "Failed"),
+        ],
+        default="queued",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    lot_id = fields.Many2one("stock.lot", string="Lot/Serial", readonly=True)
+    produced_serial = fields.Char(readonly=True)
+    consumed_serials = fields.Char(readonly=True)
+    started_at = fields.Datetime(readonly=True)
+    completed_at = fields.Datetime(readonly=True)
+    cycle_time = fields.Float(string="Cycle Time (min)", readonly=True)
+    station = fields.Char(readonly=True)
+    operator = fields.Char(readonly=True)
+    wip_log = fields.Text(
+        string="Work in Progress", readonly=True, help="PICO's child completions."
+    )
+
+    _sql_constraints = [
+        (
+            "pico_key_uniq",
+            "unique(external_order_id, operation_pico_id, order_index)",
+            "PICO orders each unit once.",
+        )
+    ]
+
+    def init(self):
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS pico_unit_order_index_idx"
+            " ON pico_unit (external_order_id, order_index)"
+        )
+
+    @api.depends("external_order_id", "order_index")
+    def _compute_display_name(self):
+        for unit in self:
+            unit.display_name = f"{unit.external_order_id} #{unit.order_index}"
+
+    def _save_input(self):
+        """This unit as PICO's ``OperationOrderSaveInput``."""
+        self.ensure_one()
+        return {
+            "externalOrderId": self.external_order_id,
+            "operationId": self.operation_pico_id,
+            "orderIndex": self.order_index,
+        }
+
+    def _cancel_input(self):
+        self.ensure_one()
+        return dict(self._save_input(), cancelAll=False)
+
+    @api.model
+    def _find_by_key(self, external_order_id, operation_pico_id, order_index):
+        return self.search(
+            [
+                ("external_order_id", "=", external_order_id),
+                ("operation_pico_id", "=", operation_pico_id),
+                ("order_index", "=", order_index),
+            ],
+            limit=1,
+        )
+
+    def _record_execution(self, event):
+        """Store PICO's execution data (times, station, operator) on the unit."""
+        self.write(
+            {
+                "started_at": event.started_at,
+                "completed_at": event.at,
+                "cycle_time": (event.cycle_time_ms or 0) / 60000.0,
+                "station": event.station,
+                "operator": event.operator,
+                "produced_serial": event.finished_serial,
+                "consumed_serials": ", ".join(
+                    f"{c.part_number or c.attribute_id}: {c.serial}"
+                    for c in event.consumed_serials
+                )
+                or False,
+            }
+        )
+
+    def _record_wip(self, event):
+        """A child operation finished: log it, no stock effect."""
+        line = self.env._(
+            "%(at)s %(operation)s done at %(station)s by %(operator)s",
+            at=fields.Datetime.to_string(event.at),
+            operation=event.operation_id,
+            station=event.station or "-",
+            operator=event.operator or "-",
+        )
+        values = {"wip_log": "\n".join(filter(None, [self.wip_log, line]))}
+        if self.state in ("queued", "sent"):
+            values["state"] = "in_progress"
+        self.write(values)

@@ -1,0 +1,126 @@
+import secrets
+
+from odoo import api, fields, models
+from odoo.tools import consteq
+
+from ..services import documents
+from ..services.client import PicoClient, PicoError
+
+WEBHOOK_ROUTE = "/pico_mes/webhook"
+SECRET_HEADER = "X-Pico-Webhook-Secret"
+WEBHOOK_STREAMS = {
+    "completions": documents.COMPLETION_FRAGMENT,
+    "operations": documents.OPERATION_FRAGMENT,
+}
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    pico_enabled = fields.Boolean(string="PICO Enabled")
+    pico_api_url = fields.Char(
+        string="PICO API URL",
+        help="The GraphQL endpoint of your PICO instance, "
+        "e.g. https://acme.picomes.com/graph/v2",
+    )
+    pico_api_token = fields.Char(
+        string="PICO API Token",
+        groups="base.group_system",
+        copy=False,
+        help="Sent as header x-pico-api-org; issued by PICO support.",
+    )
+    pico_webhook_secret = fields.Char(
+        string="PICO Webhook Secret",
+        groups="base.group_system",
+        copy=False,
+        help="PICO sends it back in a header on every webhook delivery.",
+    )
+    pico_public_url = fields.Char(
+        string="Public URL for PICO",
+        help="The address PICO uses to reach this Odoo when it differs from "
+        "web.base.url, e.g. behind a reverse proxy.",
+    )
+    pico_operations_synced_until = fields.Datetime(
+        copy=False,
+        readonly=True,
+        help="Newest updatedAt seen from PICO; the next sync asks only for newer.",
+    )
+
+    def _pico_client(self):
+        self.ensure_one()
+        company = self.sudo()
+        return PicoClient(company.pico_api_url, company.pico_api_token)
+
+    def _pico_webhook_secret(self):
+        """The company's webhook secret, generated on first use."""
+        self.ensure_one()
+        company = self.sudo()
+        if not company.pico_webhook_secret:
+            company.pico_webhook_secret = secrets.token_urlsafe(32)
+        return company.pico_webhook_secret
+
+    def _pico_rotate_webhook_secret(self):
+        self.sudo().write({"pico_webhook_secret": secrets.token_urlsafe(32)})
+
+    # ------------------------------------------------------------- webhooks
+
+    def _pico_webhook_url(self):
+        self.ensure_one()
+        base = self.pico_public_url or self.env["ir.config_parameter"].sudo().get_param(
+            "web.base.url", ""
+        )
+        return f"{base.rstrip('/')}{WEBHOOK_ROUTE}"
+
+    def _pico_subscription_id(self, stream):
+        """Deterministic per database, company and stream: re-registering replaces."""
+        self.ensure_one()
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
+        return f"odoo-{uuid[:13]}-c{self.id}-{stream}-v1"
+
+    def _pico_register_webhooks(self):
+        """Subscribe this company's webhook to completions and operation changes.
+
+        Runs at once (an administrator's click) and logs each call as a message;
+        the secret travels to PICO only, never into the log.
+        """
+        self.ensure_one()
+        Message = self.env["pico.message"].sudo()
+        client = self._pico_client()
+        try:
+            for stream, fragment in WEBHOOK_STREAMS.items():
+                subscription_input = {
+                    "subscriptionID": self._pico_subscription_id(stream),
+                    "responseFragment": fragment,
+                    "webhookUrl": self._pico_webhook_url(),
+                    "webhookHeaders": {SECRET_HEADER: self._pico_webhook_secret()},
+                }
+                message = Message.create(
+                    {
+                        "direction": "out",
+                        "kind": "webhook_subscribe",
+                        "company_id": self.id,
+                        "payload": Message._dump(
+                            dict(subscription_input, webhookHeaders={SECRET_HEADER: "***"})
+                        ),
+                    }
+                )
+                try:
+                    data = client.execute(
+                        documents.WEBHOOK_SUBSCRIBE, {"input": subscription_input}
+                    )
+                except PicoError as exc:
+                    message._fail(str(exc))
+                    raise
+                message._delivered(data)
+        finally:
+            client.close()
+
+    @api.model
+    def _pico_company_for_secret(self, secret):
+        """The PICO-enabled company owning this webhook secret, compared in constant time."""
+        if not secret:
+            return self.browse()
+        for company in self.sudo().search([("pico_enabled", "=", True)]):
+            if company.pico_webhook_secret and consteq(company.pico_webhook_secret, secret):
+                return company
+        return self.browse()

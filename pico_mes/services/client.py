@@ -1,0 +1,102 @@
+"""A small GraphQL-over-HTTP client for PICO with failure classification.
+
+Retryable: the network failed (connection refused or dropped, timeout), or PICO
+answered HTTP 5xx or 429. Permanent: any other HTTP status, GraphQL ``errors`` in a
+200 answer, or an answer that is not GraphQL. The token never appears in a message.
+"""
+
+import requests
+
+TOKEN_HEADER = "x-pico-api-org"
+DEFAULT_TIMEOUT = (5, 30)  # (connect, read) seconds
+
+
+class PicoError(Exception):
+    """A failed exchange with PICO; ``retryable`` tells whether to try again later."""
+
+    retryable = False
+
+
+class PicoTransportError(PicoError):
+    """PICO could not be reached, or did not answer in time."""
+
+    retryable = True
+
+
+class PicoHttpError(PicoError):
+    """PICO answered with an HTTP error status."""
+
+    def __init__(self, status, reason=""):
+        super().__init__(f"PICO answered HTTP {status}{f': {reason}' if reason else ''}")
+        self.status = status
+        self.retryable = status >= 500 or status == 429
+
+
+class PicoGraphQLError(PicoError):
+    """PICO answered 200 with GraphQL ``errors``; ``data`` holds any partial result."""
+
+    def __init__(self, errors, data=None):
+        messages = "; ".join(str(e.get("message", e)) for e in errors[:5])
+        super().__init__(f"PICO rejected the request: {messages}")
+        self.errors = errors
+        self.data = data or {}
+
+
+class PicoResponseError(PicoError):
+    """PICO answered something that is not a GraphQL response."""
+
+
+class PicoClient:
+    """One PICO instance: its GraphQL URL, its token, one pooled HTTP session."""
+
+    def __init__(self, url, token, timeout=DEFAULT_TIMEOUT):
+        if not url:
+            raise PicoResponseError("No PICO API URL is configured.")
+        self.url = url
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers.update(
+            {"Content-Type": "application/json", TOKEN_HEADER: token or ""}
+        )
+
+    def execute(self, document, variables=None):
+        """Run a document and return its ``data``; any GraphQL error raises."""
+        data, errors = self.execute_partial(document, variables)
+        if errors:
+            raise PicoGraphQLError(errors, data)
+        return data
+
+    def execute_partial(self, document, variables=None):
+        """Run a document and return ``(data, errors)``.
+
+        For batched mutations, where an error in one alias leaves the others done.
+        Transport, HTTP and shape failures raise.
+        """
+        body = {"query": document, "variables": variables or {}}
+        try:
+            response = self.session.post(self.url, json=body, timeout=self.timeout)
+        except requests.Timeout as exc:
+            raise PicoTransportError(f"PICO did not answer in time ({exc.__class__.__name__}).") from None
+        except requests.RequestException as exc:
+            raise PicoTransportError(f"PICO is unreachable ({exc.__class__.__name__}).") from None
+        if response.status_code == 401 or response.status_code == 403:
+            raise PicoHttpError(response.status_code, "the API token was refused")
+        if response.status_code != 200:
+            raise PicoHttpError(response.status_code, response.reason or "")
+        return self._decode(response)
+
+    @staticmethod
+    def _decode(response):
+        try:
+            payload = response.json()
+        except ValueError:
+            raise PicoResponseError("PICO answered with something that is not JSON.") from None
+        if not isinstance(payload, dict) or not ("data" in payload or "errors" in payload):
+            raise PicoResponseError("PICO's answer is not a GraphQL response.")
+        errors = payload.get("errors") or []
+        if not isinstance(errors, list):
+            raise PicoResponseError("PICO's answer carries malformed errors.")
+        return payload.get("data") or {}, errors
+
+    def close(self):
+        self.session.close()

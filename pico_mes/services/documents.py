@@ -1,0 +1,133 @@
+"""Every GraphQL document the addon sends to PICO, and nothing else.
+
+All documents are valid against PICO's schema (``pico_sim/schema.graphql`` in this
+repository, introspected live by "Test connection"). Keep new documents here so that
+``all_documents()`` can check them all.
+"""
+
+OPERATION_FIELDS = """
+    id
+    externalId
+    externalRevision
+    externalCodes
+    name
+    updatedAt
+    archivedAt
+    consumedSerials { id externalId }
+"""
+
+COMPLETION_FIELDS = """
+    externalOrderId
+    secondaryExternalOrderId
+    orderIndex
+    at
+    reservedSerialNumber
+    operation { id externalId }
+    operationSummary {
+        startedAt
+        cycleTime
+        consumedSerials { id externalId value }
+    }
+    endState {
+        producedSerial
+        at
+        station { name }
+        operator { name }
+    }
+"""
+
+PING = "query PicoPing { __typename }"
+
+OPERATIONS = (
+    "query PicoOperations($where: Operation_bool_exp) {"
+    f" operations(where: $where) {{ {OPERATION_FIELDS} }} }}"
+)
+
+ORDER_COMPLETES = (
+    "query PicoOrderCompletes($where: OperationOrderComplete_bool_exp) {"
+    f" operationOrderCompletes(where: $where) {{ {COMPLETION_FIELDS} }} }}"
+)
+
+WEBHOOK_SUBSCRIBE = (
+    "mutation PicoWebhookSubscribe($input: SubscribeRequestInput!) {"
+    " webhookSubscribe(input: $input) { message } }"
+)
+
+WEBHOOK_UNSUBSCRIBE = (
+    "mutation PicoWebhookUnsubscribe($subscriptionID: String!) {"
+    " webhookUnsubscribe(subscriptionID: $subscriptionID) { message } }"
+)
+
+COMPLETION_FRAGMENT = (
+    f"fragment PicoCompletion on OperationOrderComplete {{ {COMPLETION_FIELDS} }}"
+)
+OPERATION_FRAGMENT = f"fragment PicoOperation on Operation {{ {OPERATION_FIELDS} }}"
+
+_BATCHED_MUTATIONS = {
+    "save": ("operationOrderSave", "OperationOrderSaveInput"),
+    "cancel": ("operationOrderCancel", "OperationOrderCancelInput"),
+}
+
+
+def alias(position):
+    """The alias of the n-th mutation of a batch; PICO echoes it in error paths."""
+    return f"m{position}"
+
+
+def batched_mutation(kind, count):
+    """One document running ``count`` order saves (or cancels), aliased m0..m<n-1>.
+
+    Top-level mutation fields run in order, and an error in one alias leaves the
+    others executed, so one HTTP request carries many units.
+    """
+    field, input_type = _BATCHED_MUTATIONS[kind]
+    params = ", ".join(f"${alias(i)}: {input_type}!" for i in range(count))
+    fields = " ".join(
+        f"{alias(i)}: {field}(input: ${alias(i)}) {{ message }}" for i in range(count)
+    )
+    name = "PicoOrderSave" if kind == "save" else "PicoOrderCancel"
+    return f"mutation {name}({params}) {{ {fields} }}"
+
+
+def batched_variables(inputs):
+    """Variables for ``batched_mutation``: one input per alias, in order."""
+    return {alias(i): value for i, value in enumerate(inputs)}
+
+
+def all_documents():
+    """Every document shape the addon sends, for validation against a schema."""
+    return {
+        "PicoPing": PING,
+        "PicoOperations": OPERATIONS,
+        "PicoOrderCompletes": ORDER_COMPLETES,
+        "PicoOrderSave": batched_mutation("save", 2),
+        "PicoOrderCancel": batched_mutation("cancel", 2),
+        "PicoWebhookSubscribe": WEBHOOK_SUBSCRIBE,
+        "PicoWebhookUnsubscribe": WEBHOOK_UNSUBSCRIBE,
+        "PicoCompletion": COMPLETION_FRAGMENT,
+        "PicoOperation": OPERATION_FRAGMENT,
+    }
+
+
+def schema_problems(schema):
+    """List, per document, what a ``graphql.GraphQLSchema`` rejects (empty: all valid).
+
+    Fragments are checked by spreading them into a subscription on their stream.
+    """
+    from graphql import parse, validate
+
+    spreads = {
+        "PicoCompletion": "subscription PicoCheck"
+        " { operationOrderCompletesStream { ...PicoCompletion } }",
+        "PicoOperation": "subscription PicoCheck { operationsStream { ...PicoOperation } }",
+    }
+    problems = {}
+    for name, document in all_documents().items():
+        source = f"{spreads[name]}\n{document}" if name in spreads else document
+        try:
+            errors = validate(schema, parse(source))
+        except Exception as exc:  # a syntax error surfaces as GraphQLError too
+            errors = [exc]
+        if errors:
+            problems[name] = [getattr(e, "message", str(e)) for e in errors]
+    return problems
