@@ -102,7 +102,8 @@ class MrpProduction(models.Model):
             self.product_qty, uom, round=False
         )
         whole = float_round(quantity, precision_digits=0)
-        if not float_is_zero(quantity - whole, precision_rounding=uom.rounding):
+        digits = self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        if not float_is_zero(quantity - whole, precision_digits=digits):
             return None
         return int(whole)
 
@@ -217,9 +218,11 @@ class MrpProduction(models.Model):
         return groups
 
     def _action_cancel(self):
+        if self.env.context.get("pico_cancelling"):  # mrp re-enters through moves
+            return super()._action_cancel()
         open_units = self.pico_unit_ids.filtered(lambda u: u.state in OPEN_STATES)
         in_pico = self.pico_unit_ids.filtered(lambda u: u.state in ("in_progress", "done"))
-        result = super()._action_cancel()
+        result = super(MrpProduction, self.with_context(pico_cancelling=True))._action_cancel()
         if open_units:
             self._pico_queue_cancels(open_units)
         for production, units in self._pico_group_by_production(in_pico).items():
@@ -296,6 +299,8 @@ class MrpProduction(models.Model):
         )._split_productions(amounts, cancel_remaining_qty, set_consumed_qty)
         productions = productions.with_env(self.env)
         if any(holders.values()):
+            if any(p._pico_unit_count() is None for p in productions):
+                raise UserError(productions._pico_fractional_message())
             self._pico_distribute_units(productions, holders)
         return productions
 
@@ -314,7 +319,7 @@ class MrpProduction(models.Model):
         for origin, chain in chains.items():
             units = holders[origin].sorted(lambda u: (u.id not in keep, u.order_index))
             for production in chain:
-                count = production._pico_unit_count() or 0
+                count = production._pico_unit_count()
                 taken, units = units[:count], units[count:]
                 if production != origin:
                     production.write(

@@ -141,17 +141,17 @@ class PicoMessage(models.Model):
         self.env.cr.execute(
             """SELECT m.id FROM pico_message m
                 WHERE m.direction = 'out' AND m.state = 'pending'
-                  AND m.next_attempt_at <= (now() AT TIME ZONE 'UTC')
+                  AND m.next_attempt_at <= %(now)s
                   AND NOT EXISTS (
                       SELECT 1 FROM pico_message p
                        WHERE p.order_ref = m.order_ref AND p.direction = 'out'
                          AND p.id < m.id
                          AND (p.state = 'failed' OR (p.state = 'pending'
-                              AND p.next_attempt_at > (now() AT TIME ZONE 'UTC'))))
+                              AND p.next_attempt_at > %(now)s)))
                 ORDER BY m.company_id, m.id
-                LIMIT %s
+                LIMIT %(limit)s
                 FOR UPDATE OF m SKIP LOCKED""",
-            (CLAIM_LIMIT,),
+            {"now": fields.Datetime.now(), "limit": CLAIM_LIMIT},
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
@@ -269,12 +269,11 @@ class PicoMessage(models.Model):
         )
         new_ids = [row[0] for row in self.env.cr.fetchall()]
         self.env.cr.execute(
-            """UPDATE pico_message SET create_date = now() AT TIME ZONE 'UTC',
-                   write_date = now() AT TIME ZONE 'UTC', write_uid = create_uid,
-                   next_attempt_at = now() AT TIME ZONE 'UTC',
+            """UPDATE pico_message SET create_date = %(now)s, write_date = %(now)s,
+                   write_uid = create_uid, next_attempt_at = %(now)s,
                    order_ref = payload::json->>'externalOrderId'
-                WHERE id = ANY(%s)""",
-            (new_ids,),
+                WHERE id = ANY(%(ids)s)""",
+            {"now": fields.Datetime.now(), "ids": new_ids},
         )
         return self.browse(new_ids), len(rows) - len(new_ids)
 

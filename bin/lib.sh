@@ -1,0 +1,67 @@
+# Shared by bin/test and bin/demo: PostgreSQL, Odoo's location, the Odoo config file.
+# shellcheck shell=bash
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VAR="$REPO/var"
+mkdir -p "$VAR"
+
+say() { printf '\033[1m== %s\033[0m\n' "$*"; }
+die() { printf '\033[31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+    [ -n "${APT_UPDATED:-}" ] || { as_root apt-get update -qq >/dev/null; APT_UPDATED=1; }
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+# Odoo 18 must be importable by python3; we never build or vendor it.
+require_odoo() {
+    python3 - <<'PY' || die "Odoo 18.0 is not importable by python3 ($(command -v python3)).
+Install Odoo 18.0 Community (its odoo/ and addons/ trees, plus its requirements.txt)
+so that 'python3 -c \"import odoo\"' works, then run this again."
+import odoo.release, sys
+if odoo.release.version_info[:2] != (18, 0):
+    sys.exit(f"found Odoo {odoo.release.version}, need 18.0")
+PY
+    ODOO_ROOT="$(python3 -c 'import odoo, os; print(os.path.dirname(os.path.dirname(odoo.__file__)))')"
+    ODOO_BIN="$ODOO_ROOT/odoo-bin"
+    [ -f "$ODOO_BIN" ] || ODOO_BIN="$(command -v odoo || true)"
+    [ -n "$ODOO_BIN" ] || die "found the odoo package but neither odoo-bin nor the odoo command"
+    ADDONS_PATH="$REPO"
+    [ -d "$ODOO_ROOT/addons" ] && ADDONS_PATH="$ODOO_ROOT/addons,$ADDONS_PATH"
+    export ODOO_ROOT ODOO_BIN ADDONS_PATH
+}
+
+# PostgreSQL from Debian's packages, started here, with a superuser role for us.
+start_postgres() {
+    if ! command -v pg_lsclusters >/dev/null || [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then
+        say "Installing PostgreSQL"
+        apt_install postgresql postgresql-client
+    fi
+    read -r pg_version pg_cluster _ pg_status _ < <(pg_lsclusters -h | head -n 1)
+    if [ "$pg_status" != online ]; then
+        say "Starting PostgreSQL $pg_version/$pg_cluster"
+        as_root pg_ctlcluster "$pg_version" "$pg_cluster" start
+    fi
+    local me; me="$(id -un)"
+    if ! as_root su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='$me'\"" | grep -q 1; then
+        as_root su postgres -c "createuser --superuser '$me'"
+    fi
+    for _ in $(seq 30); do psql -d postgres -tAc 'SELECT 1' >/dev/null 2>&1 && return 0; sleep 1; done
+    die "PostgreSQL did not come up"
+}
+
+# write_odoo_conf FILE DB PORT
+write_odoo_conf() {
+    cat > "$1" <<CONF
+[options]
+addons_path = $ADDONS_PATH
+data_dir = $VAR/data
+db_name = $2
+dbfilter = ^$2\$
+http_port = $3
+list_db = False
+without_demo = all
+CONF
+}

@@ -1,0 +1,163 @@
+"""Shared set-up: a PICO simulator on localhost, a company pointed at it, products.
+
+The simulator (``pico_sim`` at the repository root) runs in this process on a free
+port; the addon talks to it over real HTTP. Webhook deliveries are driven from the
+test thread (``background_delivery=False``) so that HttpCase requests never race
+the test's own cursor.
+"""
+
+import sys
+from pathlib import Path
+
+from odoo import Command
+from odoo.tests import Form, TransactionCase
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from pico_sim import PicoSimulator  # noqa: E402
+
+TOKEN = "test-token-not-secret"
+SEED = REPO / "pico_sim" / "seed" / "demo_operations.json"
+
+
+class PicoSimulatorMixin:
+    """Starts one simulator per test class."""
+
+    @classmethod
+    def start_simulator(cls, **options):
+        options.setdefault("background_delivery", False)
+        options.setdefault("retry_base_seconds", 0.01)
+        sim = PicoSimulator(token=TOKEN, seed=str(SEED), **options).start()
+        cls.addClassCleanup(sim.stop)
+        return sim
+
+
+class PicoCommon(PicoSimulatorMixin):
+    """A company with PICO enabled, synced operations and mapped products.
+
+    - ``lamp``: serial-tracked, BoM = 1 LED driver (serial-tracked, mapped to the
+      operation's attribute) + 2 screws + 1 shade (untracked); op-desk-lamp.
+    - ``sensor``: untracked, BoM = 1 screw + 1 shade; op-sensor-kit.
+    - ``widget``: untracked, not mapped to any operation.
+    """
+
+    @classmethod
+    def setup_pico(cls):
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.sim = cls.start_simulator()
+        cls.company = cls.env.company
+        cls.company.write(
+            {"pico_enabled": True, "pico_api_url": cls.sim.url, "pico_api_token": TOKEN}
+        )
+        cls.stock_location = cls.env.ref("stock.stock_location_stock")
+        cls.screw = cls.make_product("PICO-SCREW", "Screw")
+        cls.shade = cls.make_product("PICO-SHADE", "Shade")
+        cls.driver = cls.make_product("PICO-LED-DRIVER", "LED Driver", tracking="serial")
+        cls.lamp = cls.make_product("PICO-LAMP", "Desk Lamp", tracking="serial")
+        cls.sensor = cls.make_product("PICO-SENSOR", "Sensor Kit")
+        cls.widget = cls.make_product("WIDGET", "Widget")
+        cls.lamp_bom = cls.make_bom(cls.lamp, [(cls.driver, 1), (cls.screw, 2), (cls.shade, 1)])
+        cls.sensor_bom = cls.make_bom(cls.sensor, [(cls.screw, 1), (cls.shade, 1)])
+        cls.widget_bom = cls.make_bom(cls.widget, [(cls.screw, 1)])
+        cls.env["pico.operation"]._pico_sync_company(cls.company, full=True)
+        cls.op_lamp = cls.operation("op-desk-lamp")
+        cls.op_sensor = cls.operation("op-sensor-kit")
+        for product, quantity in ((cls.screw, 1000), (cls.shade, 1000)):
+            cls.env["stock.quant"]._update_available_quantity(
+                product, cls.stock_location, quantity
+            )
+        cls.driver_lots = cls.stock_serials(cls.driver, "DRV", 12)
+        cls.mrp_user = cls.env["res.users"].create(
+            {
+                "name": "Mia Manufacturing",
+                "login": "pico-mrp-user",
+                "groups_id": [Command.set([cls.env.ref("mrp.group_mrp_user").id])],
+            }
+        )
+
+    @classmethod
+    def make_product(cls, code, name, tracking="none"):
+        return cls.env["product.product"].create(
+            {
+                "name": name,
+                "default_code": code,
+                "is_storable": True,
+                "tracking": tracking,
+            }
+        )
+
+    @classmethod
+    def make_bom(cls, product, lines):
+        return cls.env["mrp.bom"].create(
+            {
+                "product_tmpl_id": product.product_tmpl_id.id,
+                "product_qty": 1,
+                "consumption": "strict",
+                "bom_line_ids": [
+                    Command.create({"product_id": p.id, "product_qty": q}) for p, q in lines
+                ],
+            }
+        )
+
+    @classmethod
+    def stock_serials(cls, product, prefix, count):
+        lots = cls.env["stock.lot"].create(
+            [
+                {"name": f"{prefix}-{i:03d}", "product_id": product.id}
+                for i in range(1, count + 1)
+            ]
+        )
+        for lot in lots:
+            cls.env["stock.quant"]._update_available_quantity(
+                product, cls.stock_location, 1, lot_id=lot
+            )
+        return lots
+
+    @classmethod
+    def operation(cls, pico_id):
+        return cls.env["pico.operation"].search([("pico_id", "=", pico_id)])
+
+    # ------------------------------------------------------------ helpers
+
+    def make_mo(self, product, quantity=1, confirm=True):
+        form = Form(self.env["mrp.production"])
+        form.product_id = product
+        form.product_qty = quantity
+        production = form.save()
+        if confirm:
+            production.action_confirm()
+        return production
+
+    def dispatch(self):
+        self.env["pico.message"]._cron_dispatch()
+
+    def sim_orders(self, production):
+        return sorted(
+            (o["orderIndex"], o["state"]) for o in self.sim.orders(production.pico_order_ref)
+        )
+
+    def messages(self, production, **filters):
+        domain = [("production_id", "=", production.id)]
+        domain += [(k, "=", v) for k, v in filters.items()]
+        return self.env["pico.message"].search(domain)
+
+    def stock(self, product, lot=None):
+        quants = self.env["stock.quant"]._gather(
+            product, self.stock_location, lot_id=lot, strict=bool(lot)
+        )
+        return sum(quants.mapped("quantity"))
+
+
+class PicoTransactionCase(PicoCommon, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_pico()
+
+    def setUp(self):
+        super().setUp()
+        self.sim.reset()
+        self.sim.clear_faults()
+        self.sim.set_delivery_faults()

@@ -1,0 +1,244 @@
+from odoo.exceptions import UserError
+from odoo.tests import Form, tagged
+
+from .common import PicoTransactionCase
+
+
+@tagged("post_install", "-at_install")
+class TestOutbound(PicoTransactionCase):
+    def test_confirm_orders_one_unit_per_quantity(self):
+        productions = {qty: self.make_mo(self.sensor, qty) for qty in (1, 3, 12)}
+        for qty, production in productions.items():
+            self.assertEqual(production.pico_state, "queued")
+            self.assertEqual(production.pico_order_ref, production.name)
+            self.assertEqual(production.pico_unit_ids.mapped("order_index"), list(range(qty)))
+            self.assertEqual(self.sim.orders(production.pico_order_ref), [])
+        self.dispatch()
+        for qty, production in productions.items():
+            self.assertEqual(self.sim_orders(production), [(i, "open") for i in range(qty)])
+            self.assertEqual(production.pico_state, "sent")
+            self.assertEqual(self.messages(production).state, "done")
+        requests = self.sim.stats()["graphqlRequests"]
+        self.dispatch()
+        self.assertEqual(self.sim.stats()["graphqlRequests"], requests, "nothing left to send")
+
+    def test_replaying_a_message_changes_nothing_in_pico(self):
+        production = self.make_mo(self.sensor, 3)
+        self.dispatch()
+        message = self.messages(production)
+        message.write({"state": "pending"})
+        self.dispatch()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(self.sim_orders(production), [(i, "open") for i in range(3)])
+
+    def test_pico_down_then_recovers_delivers_once(self):
+        self.sim.set_faults(drop_connection=True)
+        production = self.make_mo(self.sensor, 3)
+        self.dispatch()
+        message = self.messages(production)
+        self.assertEqual(message.state, "pending")
+        self.assertEqual(message.attempts, 1)
+        self.assertIn("unreachable", message.error)
+        self.assertEqual(production.pico_state, "queued")
+        self.sim.clear_faults()
+        message.next_attempt_at = "2000-01-01 00:00:00"
+        self.dispatch()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(self.sim_orders(production), [(0, "open"), (1, "open"), (2, "open")])
+
+    def test_http_5xx_is_retried_then_failed_after_max_attempts(self):
+        self.sim.set_faults(http_status=503)
+        production = self.make_mo(self.sensor, 1)
+        message = self.messages(production)
+        for _attempt in range(10):
+            message.next_attempt_at = "2000-01-01 00:00:00"
+            self.dispatch()
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(production.pico_state, "error")
+        self.assertTrue(production.activity_ids)
+
+    def test_graphql_error_fails_at_once_and_retry_recovers(self):
+        self.sim.set_faults(graphql_error="operation store unavailable", count=1)
+        production = self.make_mo(self.sensor, 2)
+        self.dispatch()
+        message = self.messages(production)
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(production.pico_unit_ids.mapped("state"), ["failed", "failed"])
+        self.assertEqual(production.pico_state, "error")
+        self.assertIn("operation store unavailable", production.pico_error)
+        activity = production.activity_ids
+        self.assertEqual(
+            activity.activity_type_id, self.env.ref("pico_mes.mail_activity_pico_attention")
+        )
+        production.action_pico_retry()
+        self.dispatch()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(production.pico_state, "sent")
+        self.assertFalse(production.activity_ids)
+
+    def test_unknown_operation_fails_only_its_message(self):
+        good = self.make_mo(self.sensor, 1)
+        bad = self.make_mo(self.sensor, 1)
+        bad.pico_unit_ids.operation_pico_id = "op-unknown"
+        payload = self.messages(bad)._payload()
+        payload["inputs"][0]["operationId"] = "op-unknown"
+        self.messages(bad).payload = self.env["pico.message"]._dump(payload)
+        self.dispatch()
+        self.assertEqual(self.messages(good).state, "done")
+        self.assertEqual(self.messages(bad).state, "failed")
+
+    def test_many_units_share_http_requests(self):
+        for _i in range(10):
+            self.make_mo(self.sensor, 10)
+        before = self.sim.stats()["graphqlRequests"]
+        self.dispatch()
+        self.assertLessEqual(self.sim.stats()["graphqlRequests"] - before, 2)
+
+    def test_not_mapped_or_disabled_sends_nothing(self):
+        production = self.make_mo(self.widget, 2)
+        self.assertEqual(production.pico_state, "none")
+        self.assertIn("No PICO operation", production.pico_note)
+        self.assertFalse(self.messages(production))
+        self.company.pico_enabled = False
+        production = self.make_mo(self.sensor, 2)
+        self.assertEqual(production.pico_state, "none")
+        self.assertFalse(production.pico_note)
+        self.assertFalse(self.messages(production))
+
+    def test_fractional_quantity_is_refused_from_the_form(self):
+        production = self.make_mo(self.sensor, 1.5, confirm=False)
+        with self.assertRaisesRegex(UserError, "whole number"):
+            production.with_user(self.mrp_user).action_confirm()
+        self.assertEqual(production.state, "draft")
+
+    def test_fractional_quantity_from_the_scheduler_is_flagged(self):
+        production = self.make_mo(self.sensor, 1.5, confirm=False)
+        production.sudo().action_confirm()
+        self.assertEqual(production.state, "confirmed")
+        self.assertEqual(production.pico_state, "error")
+        self.assertFalse(production.pico_unit_ids)
+        self.assertTrue(production.activity_ids)
+
+    def test_cancel_sends_cancel_all(self):
+        production = self.make_mo(self.sensor, 3)
+        self.dispatch()
+        self.sim.start_unit(production.pico_order_ref, "op-sensor-kit", 1)
+        production.action_cancel()
+        self.assertEqual(production.pico_unit_ids.mapped("state"), ["cancelled"] * 3)
+        self.assertEqual(production.pico_state, "cancelled")
+        cancel = self.messages(production, kind="order_cancel")
+        self.assertTrue(cancel._payload()["inputs"][0]["cancelAll"])
+        self.dispatch()
+        self.assertEqual(cancel.state, "done")
+        self.assertEqual(
+            self.sim_orders(production), [(0, "cancelled"), (1, "started"), (2, "cancelled")]
+        )
+
+    def test_cancel_before_dispatch_keeps_order(self):
+        production = self.make_mo(self.sensor, 2)
+        production.action_cancel()
+        self.dispatch()
+        self.assertEqual(self.sim_orders(production), [(0, "cancelled"), (1, "cancelled")])
+
+    def test_cancel_waits_for_a_save_in_back_off(self):
+        self.sim.set_faults(http_status=502, count=1)
+        production = self.make_mo(self.sensor, 1)
+        self.dispatch()
+        production.action_cancel()
+        self.dispatch()
+        self.assertEqual(self.sim.orders(production.pico_order_ref), [])
+        self.assertEqual(self.messages(production, kind="order_cancel").state, "pending")
+        self.messages(production).next_attempt_at = "2000-01-01 00:00:00"
+        self.dispatch()
+        self.assertEqual(self.sim_orders(production), [(0, "cancelled")])
+
+    def change_quantity(self, production, quantity):
+        wizard = Form(
+            self.env["change.production.qty"].with_context(default_mo_id=production.id)
+        )
+        wizard.product_qty = quantity
+        wizard.save().change_prod_qty()
+
+    def test_quantity_increase_orders_new_indexes(self):
+        production = self.make_mo(self.sensor, 2)
+        self.dispatch()
+        self.change_quantity(production, 4)
+        self.assertEqual(production.pico_unit_ids.mapped("order_index"), [0, 1, 2, 3])
+        self.dispatch()
+        self.assertEqual(self.sim_orders(production), [(i, "open") for i in range(4)])
+
+    def test_quantity_decrease_cancels_highest_unstarted(self):
+        production = self.make_mo(self.sensor, 4)
+        self.dispatch()
+        self.sim.start_unit(production.pico_order_ref, "op-sensor-kit", 3)
+        self.env["pico.unit"].search(
+            [("production_id", "=", production.id), ("order_index", "=", 3)]
+        ).state = "in_progress"
+        self.change_quantity(production, 2)
+        states = dict(zip(production.pico_unit_ids.mapped("order_index"),
+                          production.pico_unit_ids.mapped("state"), strict=True))
+        self.assertEqual(states, {0: "sent", 1: "cancelled", 2: "cancelled", 3: "in_progress"})
+        self.dispatch()
+        self.assertEqual(
+            self.sim_orders(production),
+            [(0, "open"), (1, "cancelled"), (2, "cancelled"), (3, "started")],
+        )
+
+    def test_split_moves_units_without_sending(self):
+        production = self.make_mo(self.sensor, 5)
+        self.dispatch()
+        requests = self.sim.stats()["graphqlRequests"]
+        wizard = Form(self.env["mrp.production.split"].with_context(default_production_id=production.id))
+        wizard.counter = 2
+        split = wizard.save()
+        split.production_detailed_vals_ids[0].quantity = 2
+        split.production_detailed_vals_ids[1].quantity = 3
+        split.action_split()
+        family = production.procurement_group_id.mrp_production_ids
+        self.assertEqual(len(family), 2)
+        for member in family:
+            self.assertEqual(member.pico_order_ref, production.pico_order_ref)
+            self.assertEqual(len(member.pico_unit_ids), int(member.product_qty))
+        self.assertEqual(len(family.pico_unit_ids), 5)
+        self.dispatch()
+        self.assertEqual(self.sim.stats()["graphqlRequests"], requests)
+
+    def test_manual_backorder_moves_remaining_units(self):
+        production = self.make_mo(self.sensor, 3)
+        self.dispatch()
+        production.qty_producing = 1
+        production.set_qty_producing()
+        production.move_raw_ids.picked = True
+        production.with_context(skip_backorder=True, mo_ids_to_backorder=production.ids).button_mark_done()
+        backorder = production.procurement_group_id.mrp_production_ids - production
+        self.assertEqual(production.state, "done")
+        self.assertEqual(production.pico_unit_ids.mapped("order_index"), [0])
+        self.assertEqual(backorder.pico_unit_ids.mapped("order_index"), [1, 2])
+        self.assertEqual(backorder.pico_order_ref, production.pico_order_ref)
+
+    def test_merge_cancels_sources_and_orders_the_new_mo(self):
+        first = self.make_mo(self.sensor, 1)
+        second = self.make_mo(self.sensor, 2)
+        self.dispatch()
+        action = (first | second).action_merge()
+        merged = self.env["mrp.production"].browse(action["res_id"])
+        self.assertEqual(first.pico_state, "cancelled")
+        self.assertEqual(second.pico_state, "cancelled")
+        self.assertEqual(merged.pico_unit_ids.mapped("order_index"), [0, 1, 2])
+        self.dispatch()
+        self.assertEqual(self.sim_orders(first), [(0, "cancelled")])
+        self.assertEqual(self.sim_orders(merged), [(0, "open"), (1, "open"), (2, "open")])
+
+    def test_scheduler_created_orders_are_sent(self):
+        route = self.env.ref("mrp.route_warehouse0_manufacture")
+        route.active = True
+        self.sensor.route_ids = [(6, 0, route.ids)]
+        self.env["stock.warehouse.orderpoint"].create(
+            {"product_id": self.sensor.id, "product_min_qty": 2, "product_max_qty": 4}
+        )
+        self.env["procurement.group"].run_scheduler()
+        production = self.env["mrp.production"].search([("product_id", "=", self.sensor.id)])
+        self.assertEqual(production.state, "confirmed")
+        self.assertEqual(len(production.pico_unit_ids), 4)
+        self.dispatch()
+        self.assertEqual(self.sim_orders(production), [(i, "open") for i in range(4)])
