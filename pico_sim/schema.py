@@ -108,11 +108,7 @@ def execute_request(
     query: str, variables: dict | None, operation_name: str | None, context
 ) -> dict:
     """Parse, validate and execute one request; return the response body."""
-    try:
-        document = parse(query)
-    except GraphQLError as error:
-        return {"errors": [error.formatted]}
-    errors = validate(SCHEMA, document)
+    document, errors = _checked_document(query)
     if errors:
         return {"errors": [error.formatted for error in errors]}
     operation = get_operation_ast(document, operation_name)
@@ -128,6 +124,16 @@ def execute_request(
         execution_context_class=PicoExecutionContext,
     )
     return result.formatted
+
+
+@lru_cache(maxsize=256)
+def _checked_document(query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
+    """Parse and validate a request text, once: clients repeat the same texts."""
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return None, [error]
+    return document, validate(SCHEMA, document)
 
 
 # -- webhook fragments ------------------------------------------------------------

@@ -60,6 +60,7 @@ def make_server(sim, host: str, port: int) -> SimulatorHTTPServer:
 
 class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server_version = "pico-sim"
 
     def do_GET(self):

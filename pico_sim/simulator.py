@@ -70,7 +70,10 @@ class PicoSimulator:
         """Serve HTTP on ``host:port`` (0: a free port) and start the workers."""
         self._server = make_server(self, host, port)
         self._server_thread = threading.Thread(
-            target=self._server.serve_forever, name="pico-sim-http", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how fast stop() returns
+            name="pico-sim-http",
+            daemon=True,
         )
         self._server_thread.start()
         if self._background_delivery:
