@@ -11,6 +11,7 @@ from odoo import api, fields, models
 from ..services import documents
 from ..services.client import PicoError
 from ..services.payload import PayloadError, parse_events
+from .pico_unit import OPEN_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -19,6 +20,7 @@ BACKOFF_SECONDS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
 ALIASES_PER_REQUEST = 50
 CLAIM_LIMIT = 200
 RUN_BUDGET_SECONDS = 60
+RECONCILE_CHUNK = 100
 
 
 class PicoProcessingError(Exception):
@@ -306,11 +308,11 @@ class PicoMessage(models.Model):
                 with self.env.cr.savepoint():
                     message._apply()
             except PicoProcessingError as exc:
-                message._fail(str(exc))
+                message._link_to_unit()._fail(str(exc))
             except Exception as exc:
                 _logger.exception("PICO message %s could not be processed", message.id)
-                message._fail(
-                    f"{exc}\n\n{''.join(traceback.format_exception_only(exc)).strip()}"
+                message._link_to_unit()._fail(
+                    "".join(traceback.format_exception_only(exc)).strip()
                 )
             self._commit_progress()
 
@@ -322,10 +324,21 @@ class PicoMessage(models.Model):
             self._processed("done")
             return
         outcome, unit = self.env["pico.mrp.adapter"]._apply_completion(self.company_id, event)
-        self.write({"production_id": unit.production_id.id, "unit_ids": [(6, 0, unit.ids)]})
+        self._link(unit)
         self._processed(outcome)
         if outcome == "unmatched":
             self._notify_unmatched()
+
+    def _link(self, unit):
+        self.write({"production_id": unit.production_id.id, "unit_ids": [(6, 0, unit.ids)]})
+        return self
+
+    def _link_to_unit(self):
+        """Tie a failed completion to its unit and MO, so that the MO shows it."""
+        if self.kind == "completion":
+            (event,) = parse_events(self._payload())
+            self._link(self.env["pico.mrp.adapter"]._unit_of(self.company_id, event))
+        return self
 
     def _processed(self, state):
         self.write({"state": state, "error": False, "done_at": fields.Datetime.now()})
@@ -340,6 +353,49 @@ class PicoMessage(models.Model):
                     self.dedup_key,
                 )
             )
+
+    # -------------------------------------------------------- reconciliation
+
+    @api.model
+    def _cron_reconcile(self):
+        """Ask PICO for completions of open orders: catches missed webhooks."""
+        for company in self.env["res.company"].search([("pico_enabled", "=", True)]):
+            try:
+                with self.env.cr.savepoint():
+                    self.with_company(company)._reconcile_company(company)
+            except PicoError as exc:
+                _logger.warning("PICO reconciliation failed for %s: %s", company.name, exc)
+
+    @api.model
+    def _reconcile_company(self, company):
+        refs = [
+            ref
+            for (ref,) in self.env["pico.unit"]._read_group(
+                [("company_id", "=", company.id), ("state", "in", OPEN_STATES)],
+                ["external_order_id"],
+            )
+        ]
+        client = company._pico_client()
+        try:
+            for start in range(0, len(refs), RECONCILE_CHUNK):
+                where = {"externalOrderId": {"_in": refs[start : start + RECONCILE_CHUNK]}}
+                data = client.execute(documents.ORDER_COMPLETES, {"where": where})
+                events = self._valid_events(data.get("operationOrderCompletes") or [])
+                if events:
+                    messages, _duplicates = self._receive(company, events)
+                    messages._process()
+        finally:
+            client.close()
+
+    @api.model
+    def _valid_events(self, items):
+        events = []
+        for item in items:
+            try:
+                events += parse_events(item)
+            except PayloadError as exc:
+                _logger.warning("PICO sent an unusable completion: %s", exc)
+        return events
 
     # --------------------------------------------------------------- actions
 

@@ -24,21 +24,12 @@ class PicoMrpAdapter(models.AbstractModel):
     @api.model
     def _apply_completion(self, company, event):
         """Apply one completion; return (outcome, unit): done or unmatched."""
-        Unit = self.env["pico.unit"]
-        unit = Unit._find_by_key(event.external_order_id, event.operation_id, event.order_index)
-        if not unit:
-            root = Unit.search(
-                [
-                    ("external_order_id", "=", event.external_order_id),
-                    ("order_index", "=", event.order_index),
-                    ("company_id", "=", company.id),
-                ],
-                limit=1,
-            )
-            if root and root.state in OPEN_STATES:
-                root._record_wip(event)
-                return "done", root
-            return "unmatched", root
+        unit = self._unit_of(company, event)
+        if unit.operation_pico_id != event.operation_id:
+            if unit.state in OPEN_STATES:
+                unit._record_wip(event)
+                return "done", unit
+            return "unmatched", unit
         production = self._lock_production_of(unit)
         if unit.state == "done":
             return "done", unit
@@ -46,6 +37,20 @@ class PicoMrpAdapter(models.AbstractModel):
             return "unmatched", unit
         self._produce_unit(production, unit, event)
         return "done", unit
+
+    @api.model
+    def _unit_of(self, company, event):
+        """The unit a completion is about: by PICO's key, else (WIP) by order and index."""
+        Unit = self.env["pico.unit"]
+        unit = Unit._find_by_key(event.external_order_id, event.operation_id, event.order_index)
+        return unit or Unit.search(
+            [
+                ("external_order_id", "=", event.external_order_id),
+                ("order_index", "=", event.order_index),
+                ("company_id", "=", company.id),
+            ],
+            limit=1,
+        )
 
     @api.model
     def _lock_production_of(self, unit):

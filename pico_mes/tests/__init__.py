@@ -1,1 +1,2 @@
 from . import test_outbound
+from . import test_inbound
