@@ -85,7 +85,11 @@ def _complete(sim, request):
 
 @route("POST", "/control/complete_wip")
 def _complete_wip(sim, request):
-    return {"event": sim.complete_wip(**request.arguments)}
+    """Takes the ordered operation as ``root_operation_id`` or ``operation_id``."""
+    arguments = request.arguments
+    if "operation_id" in arguments:
+        arguments["root_operation_id"] = arguments.pop("operation_id")
+    return {"event": sim.complete_wip(**arguments)}
 
 
 @route("GET", "/control/completions")

@@ -106,6 +106,7 @@ class Webhooks:
                 data=json.dumps(body),
                 headers=headers,
                 timeout=self._timeout,
+                allow_redirects=False,  # a redirect is not a delivery: retry later
             )
         except requests.RequestException as error:
             return None, f"{type(error).__name__}: {error}"

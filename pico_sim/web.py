@@ -4,6 +4,7 @@ Server-rendered HTML with plain forms; each form posts to ``/ui/<action>``, whic
 acts and redirects back to ``/`` with a one-line message.
 """
 
+import time
 from html import escape
 from urllib.parse import urlencode
 
@@ -63,7 +64,9 @@ def render_page(sim, query: dict[str, list[str]]) -> str:
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>PICO MES simulator</title>{head}<style>{_CSS}</style></head><body>"
         "<header><h1>PICO MES simulator</h1>"
-        f"GraphQL endpoint <code>{escape(sim.url)}</code> &middot; {toggle}</header>"
+        f"GraphQL endpoint <code>{escape(sim.url)}</code> &middot; "
+        f"{sim.stats()['graphqlRequests']} requests served &middot; times in UTC "
+        f"&middot; {toggle}</header>"
         f"<main>{_flash(query)}{''.join(sections)}</main></body></html>"
     )
 
@@ -148,7 +151,7 @@ def _orders_section(sim) -> str:
             [
                 [
                     escape(o["externalOrderId"]),
-                    str(o["orderIndex"]),
+                    f"#{o['orderIndex']}",
                     _operation_label(o["operationId"], names),
                     _time(o["updatedAt"]),
                 ]
@@ -329,7 +332,7 @@ def _deliveries_section(sim) -> str:
             escape(next(iter(d["body"]["data"]))),
             _badge(d["state"]),
             str(d["attempts"]),
-            escape(str(d["lastStatus"] or d["lastError"] or "—")),
+            _delivery_result(d),
             _time(d["createdAt"]),
         ]
         for d in reversed(deliveries)
@@ -365,6 +368,20 @@ def _faults_section(sim) -> str:
         "set through /control/faults",
         f"<p>{text or 'none'} {button if text else ''}</p>",
     )
+
+
+def _delivery_result(delivery: dict) -> str:
+    """Last HTTP status or error (shortened, full text on hover), and when pending
+    the time until the next attempt."""
+    if delivery["attempts"] == 0:
+        return '<span class="muted">not sent yet</span>'
+    status = delivery["lastStatus"]
+    text = f"HTTP {status}" if status else delivery["lastError"] or ""
+    result = f'<span title="{escape(text)}">{escape(text[:60])}</span>'
+    if delivery["state"] == "pending":
+        wait = max(0.0, delivery["nextAttemptAt"] - time.time())
+        result += f' <span class="muted">&middot; retry in {wait:.0f} s</span>'
+    return result
 
 
 # -- HTML helpers -----------------------------------------------------------------

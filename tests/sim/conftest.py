@@ -22,3 +22,17 @@ def receiver():
     server = Receiver()
     yield server
     server.close()
+
+
+# pytest-odoo (in requirements-test.txt) loads an Odoo registry and may start
+# Odoo's HTTP server before every test through these autouse fixtures. The
+# simulator's tests need neither, so they override them here: they run with or
+# without Odoo, a database, or the plugin.
+@pytest.fixture(scope="session", autouse=True)
+def load_registry():
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def load_http():
+    yield
