@@ -18,7 +18,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--token", required=True, help="expected x-pico-api-org value")
     parser.add_argument("--db", help="SQLite file keeping the state (default: memory)")
     parser.add_argument(
-        "--seed", default=str(DEMO_SEED), help="JSON file of operations (default: demo)"
+        "--seed",
+        default=str(DEMO_SEED),
+        help='JSON file of operations (default: the demo catalogue; "" for none)',
     )
     parser.add_argument(
         "--auto-build",
@@ -27,8 +29,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="complete every saved order automatically after SECONDS",
     )
     parser.add_argument("--public-url", help="base URL to show instead of host:port")
-    parser.add_argument("--retry-base", type=float, default=1.0, metavar="SECONDS")
-    parser.add_argument("--retry-cap", type=float, default=60.0, metavar="SECONDS")
+    parser.add_argument(
+        "--retry-base",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="first webhook redelivery delay, doubled on each failure (default: 1)",
+    )
+    parser.add_argument(
+        "--retry-cap",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="longest webhook redelivery delay (default: 60)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log requests")
     return parser.parse_args(argv)
 

@@ -1,7 +1,9 @@
 """Webhook subscriptions and at-least-once delivery with exponential back-off.
 
 Every event is shaped per subscription when it happens and stored as a pending
-delivery, so pending deliveries survive a restart. A delivery answered with a
+delivery, so pending deliveries survive a restart; each attempt uses the
+subscription's current URL and headers (a re-subscription redirects pending
+deliveries, an unsubscription abandons them). A delivery answered with a
 2xx status is done; anything else (other status, timeout, refused connection)
 is retried after ``base * 2 ** (attempts - 1)`` seconds, capped.
 """
@@ -46,6 +48,8 @@ class Webhooks:
 
     def subscribe(self, request: dict) -> str:
         """Create or replace the subscription named by ``subscriptionID``."""
+        if not request["subscriptionID"].strip():
+            raise ValueError("subscriptionID must not be empty")
         stream, _document = compile_response_fragment(request["responseFragment"])
         headers = request.get("webhookHeaders") or {}
         if not isinstance(headers, dict) or not all(

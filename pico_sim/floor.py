@@ -6,6 +6,7 @@ open -> cancelled. Completing a unit stores an OperationOrderComplete record and
 publishes it on ``operationOrderCompletesStream``.
 """
 
+import copy
 import random
 import threading
 from collections.abc import Callable
@@ -90,7 +91,12 @@ class Floor:
         station: str = "Station 1",
         operator: str = "Operator 1",
     ) -> dict:
-        """Complete an open or started unit; return the OperationOrderComplete."""
+        """Complete an open or started unit; return the OperationOrderComplete.
+
+        The produced serial defaults to the reserved one, else a new
+        ``SN-<part number>-<n>``; consumed serials default to a new one per
+        attribute of the operation.
+        """
         key = (external_order_id, operation_id, order_index)
         with self._lock:
             order = self._require_order(key, OPEN, STARTED)
@@ -100,13 +106,13 @@ class Floor:
             event = self._completion(
                 order,
                 operation,
-                _moment(at),
-                produced,
-                consumed_serials,
-                station,
-                operator,
+                at=_moment(at),
+                produced_serial=produced,
+                consumed_serials=consumed_serials,
+                reserved_serial=reserved,
+                station=station,
+                operator=operator,
             )
-            event["reservedSerialNumber"] = reserved
             self._store.set_order_state(key, COMPLETED)
             self._store.add_completion(event)
         self._publish(COMPLETES_STREAM, event)
@@ -126,7 +132,8 @@ class Floor:
     ) -> dict:
         """Complete a child operation (work in progress) of an ordered unit.
 
-        The root order keeps its state; the event names the child operation.
+        The root order keeps its state; the event names the child operation and
+        has no produced serial unless one is given.
         """
         key = (external_order_id, root_operation_id, order_index)
         with self._lock:
@@ -137,11 +144,12 @@ class Floor:
             event = self._completion(
                 order,
                 operation,
-                _moment(at),
-                produced_serial,
-                consumed_serials,
-                station,
-                operator,
+                at=_moment(at),
+                produced_serial=produced_serial,
+                consumed_serials=consumed_serials,
+                reserved_serial=order["reservedSerialNumber"],
+                station=station,
+                operator=operator,
             )
             self._store.add_completion(event)
         self._publish(COMPLETES_STREAM, event)
@@ -156,27 +164,37 @@ class Floor:
         return order
 
     def _completion(
-        self, order, operation, at, produced, consumed, station, operator
+        self,
+        order: dict,
+        operation: dict,
+        *,
+        at: datetime,
+        produced_serial: str | None,
+        consumed_serials: dict | list | None,
+        reserved_serial: str | None,
+        station: str,
+        operator: str,
     ) -> dict:
+        """The OperationOrderComplete record, with a snapshot of the operation."""
         started_at = _started_at(order, at)
         return {
             "externalOrderId": order["externalOrderId"],
             "secondaryExternalOrderId": order["secondaryExternalOrderId"],
-            "operation": dict(operation),
+            "operation": copy.deepcopy(operation),
             "orderIndex": order["orderIndex"],
             "at": format_time(at),
             "operationSummary": {
                 "startedAt": format_time(started_at),
                 "cycleTime": round((at - started_at).total_seconds() * 1000),
-                "consumedSerials": self._consumed(operation, consumed),
+                "consumedSerials": self._consumed(operation, consumed_serials),
             },
             "endState": {
-                "producedSerial": produced,
+                "producedSerial": produced_serial,
                 "at": format_time(at),
                 "station": {"name": station},
                 "operator": {"name": operator},
             },
-            "reservedSerialNumber": order["reservedSerialNumber"],
+            "reservedSerialNumber": reserved_serial,
         }
 
     def _consumed(self, operation: dict, given: dict | list | None) -> list[dict]:

@@ -1,5 +1,6 @@
 """``PicoSimulator``: the public facade tying state, floor, webhooks and HTTP."""
 
+import copy
 import threading
 from dataclasses import asdict
 from datetime import datetime
@@ -195,7 +196,7 @@ class PicoSimulator:
     # -- the catalogue ----------------------------------------------------------
 
     def operations(self) -> list[dict]:
-        return self.store.operations()
+        return copy.deepcopy(self.store.operations())
 
     def upsert_operation(self, changes: dict) -> dict:
         """Create an operation or apply a partial edit; emits operationsStream."""
@@ -204,7 +205,7 @@ class PicoSimulator:
         operation = merge_operation(self.store.operation(str(changes["id"])), changes)
         self.store.put_operations([operation])
         self.webhooks.publish(OPERATIONS_STREAM, operation)
-        return operation
+        return copy.deepcopy(operation)
 
     def archive_operation(self, operation_id: str) -> dict:
         if self.store.operation(operation_id) is None:

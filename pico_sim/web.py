@@ -65,7 +65,7 @@ def render_page(sim, query: dict[str, list[str]]) -> str:
         f"<title>PICO MES simulator</title>{head}<style>{_CSS}</style></head><body>"
         "<header><h1>PICO MES simulator</h1>"
         f"GraphQL endpoint <code>{escape(sim.url)}</code> &middot; "
-        f"{sim.stats()['graphqlRequests']} requests served &middot; times in UTC "
+        f"{sim.stats()['graphqlRequests']} GraphQL requests &middot; times in UTC "
         f"&middot; {toggle}</header>"
         f"<main>{_flash(query)}{''.join(sections)}</main></body></html>"
     )
@@ -263,7 +263,7 @@ def _completions_section(sim) -> str:
         )
     return _section(
         "Completed units",
-        f"{len(completions)} completion events",
+        f"{len(completions)} completion event{'' if len(completions) == 1 else 's'}",
         _table(
             [
                 "At",
