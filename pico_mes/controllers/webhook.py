@@ -3,6 +3,8 @@
 import json
 import logging
 
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from odoo import SUPERUSER_ID, api, http
 from odoo.http import request
 
@@ -61,13 +63,16 @@ class PicoWebhookController(http.Controller):
                 "pico_mes.webhook_max_bytes", DEFAULT_MAX_BYTES
             )
         )
-        length = request.httprequest.content_length
-        if length is not None and length > limit:
-            return None, _answer(413, error=f"body larger than {limit} bytes")
-        body = request.httprequest.stream.read(limit + 1)
-        if len(body) > limit:
-            return None, _answer(413, error=f"body larger than {limit} bytes")
-        return body, None
+        too_large = _answer(413, error=f"body larger than {limit} bytes")
+        httprequest = request.httprequest
+        if (httprequest.content_length or 0) > limit:
+            return None, too_large
+        httprequest.max_content_length = limit
+        try:
+            body = httprequest.get_data(cache=False)
+        except RequestEntityTooLarge:
+            return None, too_large
+        return (None, too_large) if len(body) > limit else (body, None)
 
 
 def _answer(status, **payload):

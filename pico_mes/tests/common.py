@@ -29,7 +29,8 @@ class PicoSimulatorMixin:
     def start_simulator(cls, **options):
         options.setdefault("background_delivery", False)
         options.setdefault("retry_base_seconds", 0.01)
-        sim = PicoSimulator(token=TOKEN, seed=str(SEED), **options).start()
+        options.setdefault("seed", str(SEED))
+        sim = PicoSimulator(token=TOKEN, **options).start()
         cls.addClassCleanup(sim.stop)
         return sim
 
@@ -121,6 +122,12 @@ class PicoCommon(PicoSimulatorMixin):
 
     # ------------------------------------------------------------ helpers
 
+    def reset_simulator(self):
+        """Each test starts from the seed: the simulator outlives test rollbacks."""
+        self.sim.reset(operations=True, subscriptions=True)
+        self.sim.clear_faults()
+        self.sim.set_delivery_faults()
+
     def make_mo(self, product, quantity=1, confirm=True):
         form = Form(self.env["mrp.production"])
         form.product_id = product
@@ -158,6 +165,4 @@ class PicoTransactionCase(PicoCommon, TransactionCase):
 
     def setUp(self):
         super().setUp()
-        self.sim.reset()
-        self.sim.clear_faults()
-        self.sim.set_delivery_faults()
+        self.reset_simulator()

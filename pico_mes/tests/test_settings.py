@@ -1,0 +1,93 @@
+from odoo.exceptions import AccessError
+from odoo.modules.neutralize import get_neutralization_queries
+from odoo.tests import Form, tagged
+
+from .common import TOKEN, PicoTransactionCase
+
+
+@tagged("post_install", "-at_install")
+class TestSettings(PicoTransactionCase):
+    def settings(self):
+        return self.env["res.config.settings"].create({})
+
+    def test_admin_configures_pico_in_settings(self):
+        form = Form(self.env["res.config.settings"])
+        form.pico_api_url = self.sim.url
+        form.pico_api_token = TOKEN
+        form.save().execute()
+        self.assertEqual(self.company.pico_api_url, self.sim.url)
+
+    def test_secrets_are_for_settings_administrators_only(self):
+        pico_manager = self.mrp_user.copy({"login": "pico-manager"})
+        pico_manager.groups_id |= self.env.ref("pico_mes.group_pico_manager")
+        for user in (self.mrp_user, pico_manager):
+            company = self.company.with_user(user)
+            company.invalidate_recordset()
+            for field in ("pico_api_token", "pico_webhook_secret"):
+                with self.assertRaises(AccessError):
+                    company.read([field])
+            self.assertTrue(company.read(["pico_enabled", "pico_api_url"]))
+
+    def test_test_connection_success(self):
+        action = self.settings().action_pico_test_connection()
+        self.assertEqual(action["params"]["type"], "success")
+
+    def test_test_connection_reports_a_bad_token(self):
+        self.company.pico_api_token = "nope"
+        action = self.settings().action_pico_test_connection()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("401", action["params"]["message"])
+        self.assertNotIn("nope", action["params"]["message"])
+
+    def test_test_connection_reports_pico_down(self):
+        self.sim.set_faults(drop_connection=True)
+        action = self.settings().action_pico_test_connection()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("unreachable", action["params"]["message"])
+
+    def test_sync_button(self):
+        action = self.settings().action_pico_sync_operations()
+        self.assertEqual(action["params"]["type"], "success")
+
+    def test_register_webhooks_replaces_and_keeps_the_secret_out_of_logs(self):
+        self.company.pico_public_url = "http://odoo.example:8069"
+        settings = self.settings()
+        settings.action_pico_register_webhooks()
+        settings.action_pico_register_webhooks()
+        subscriptions = self.sim.subscriptions()
+        self.assertEqual(len(subscriptions), 2)
+        secret = self.company._pico_webhook_secret()
+        for subscription in subscriptions:
+            self.assertEqual(subscription["webhookUrl"], "http://odoo.example:8069/pico_mes/webhook")
+            self.assertEqual(subscription["webhookHeaders"], {"X-Pico-Webhook-Secret": secret})
+        messages = self.env["pico.message"].search([("kind", "=", "webhook_subscribe")])
+        self.assertEqual(len(messages), 4)
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        for message in messages:
+            self.assertNotIn(secret, message.payload + (message.answer or ""))
+
+    def test_rotating_the_secret_re_registers(self):
+        self.settings().action_pico_register_webhooks()
+        old = self.company._pico_webhook_secret()
+        self.settings().action_pico_rotate_webhook_secret()
+        new = self.company._pico_webhook_secret()
+        self.assertNotEqual(old, new)
+        headers = {s["webhookHeaders"]["X-Pico-Webhook-Secret"] for s in self.sim.subscriptions()}
+        self.assertEqual(headers, {new})
+
+    def test_registration_failure_is_reported_and_logged(self):
+        self.sim.set_faults(http_status=500)
+        action = self.settings().action_pico_register_webhooks()
+        self.assertEqual(action["params"]["type"], "danger")
+        failed = self.env["pico.message"].search([("kind", "=", "webhook_subscribe")])
+        self.assertEqual(failed.state, "failed")
+
+    def test_neutralize_disables_pico(self):
+        self.company._pico_webhook_secret()
+        self.env.flush_all()
+        for query in get_neutralization_queries(["pico_mes"]):
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        self.assertFalse(self.company.pico_enabled)
+        self.assertFalse(self.company.sudo().pico_api_token)
+        self.assertFalse(self.company.sudo().pico_webhook_secret)
