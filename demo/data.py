@@ -1,0 +1,158 @@
+"""The demo's data, loaded inside Odoo by ``odoo-bin shell`` (see ``demo.stack``).
+
+Products, bills of materials, stock, the admin's rights and the company's PICO
+connection, then a draft manufacturing order to confirm. Idempotent: products are
+looked up by internal reference and BoMs by product before anything is created,
+and stock is counted in only when its product is created.
+"""
+
+from dataclasses import dataclass
+
+from odoo import Command
+
+DEMO_ORIGIN = "PICO demo"
+
+
+@dataclass(frozen=True)
+class Part:
+    code: str
+    name: str
+    tracking: str = "none"
+    stock: int = 0
+    serial_prefix: str = ""  # serials in stock: PREFIX-0001, PREFIX-0002, ...
+
+
+PARTS = (
+    Part("PICO-LAMP", "Desk Lamp", tracking="serial"),
+    Part("PICO-SENSOR", "Sensor Kit"),
+    Part("PICO-CTRL", "Control Box"),
+    Part("PICO-LED-DRIVER", "LED Driver", "serial", stock=20, serial_prefix="LED"),
+    Part("PICO-PCB", "PCB", "serial", stock=20, serial_prefix="PCB"),
+    Part("PICO-SCREW", "Screw", stock=500),
+    Part("PICO-SHADE", "Shade", stock=100),
+    Part("PICO-BOARD", "Sensor Board", stock=100),
+    Part("PICO-HOUSING", "Housing", stock=100),
+)
+BOMS = {
+    "PICO-LAMP": (("PICO-LED-DRIVER", 1), ("PICO-SCREW", 2), ("PICO-SHADE", 1)),
+    "PICO-SENSOR": (("PICO-BOARD", 1), ("PICO-SCREW", 4)),
+    "PICO-CTRL": (("PICO-PCB", 1), ("PICO-HOUSING", 1)),
+}
+DRAFT_ORDER = ("PICO-SENSOR", 2)
+
+
+def load(env, api_url, token, base_url, public_url=None):
+    """Load everything the demo needs and connect the company to PICO.
+
+    ``api_url`` and ``token`` reach the simulator; ``base_url`` is Odoo's address
+    for people, ``public_url`` (optional) the one PICO posts its webhooks to.
+    """
+    warehouse = env["stock.warehouse"].search(
+        [("company_id", "=", env.company.id)], limit=1
+    )
+    products = {part.code: ensure_product(env, part, warehouse) for part in PARTS}
+    for code, lines in BOMS.items():
+        ensure_bom(env, products[code], [(products[c], qty) for c, qty in lines])
+    warehouse.manu_type_id.use_create_components_lots = True
+    grant_admin_rights(env)
+    env["ir.config_parameter"].set_param("web.base.url", base_url)
+    connect_pico(env.company, api_url, token, public_url)
+    code, quantity = DRAFT_ORDER
+    ensure_draft_order(env, products[code], quantity)
+    env.cr.commit()  # pylint: disable=invalid-commit
+
+
+def ensure_product(env, part, warehouse):
+    product = env["product.product"].search([("default_code", "=", part.code)])
+    if product:
+        return product
+    product = env["product.product"].create(
+        {
+            "name": part.name,
+            "default_code": part.code,
+            "is_storable": True,
+            "tracking": part.tracking,
+        }
+    )
+    if part.stock:
+        count_in_stock(env, product, part, warehouse.lot_stock_id)
+    return product
+
+
+def count_in_stock(env, product, part, location):
+    """An inventory adjustment: the part's stock, one quant per serial if tracked."""
+    if part.tracking == "serial":
+        lots = env["stock.lot"].create(
+            [
+                {"name": f"{part.serial_prefix}-{n:04d}", "product_id": product.id}
+                for n in range(1, part.stock + 1)
+            ]
+        )
+        quantities = [(lot, 1) for lot in lots]
+    else:
+        quantities = [(env["stock.lot"], part.stock)]
+    Quant = env["stock.quant"].with_context(inventory_mode=True)
+    quants = Quant.create(
+        [
+            {
+                "product_id": product.id,
+                "location_id": location.id,
+                "lot_id": lot.id,
+                "inventory_quantity": quantity,
+            }
+            for lot, quantity in quantities
+        ]
+    )
+    quants.action_apply_inventory()
+
+
+def ensure_bom(env, product, lines):
+    template = product.product_tmpl_id
+    if env["mrp.bom"].search_count([("product_tmpl_id", "=", template.id)]):
+        return
+    env["mrp.bom"].create(
+        {
+            "product_tmpl_id": template.id,
+            "product_qty": 1,
+            "bom_line_ids": [
+                Command.create({"product_id": component.id, "product_qty": quantity})
+                for component, quantity in lines
+            ],
+        }
+    )
+
+
+def grant_admin_rights(env):
+    """Lots and serials shown to everyone; admin manages manufacturing and PICO."""
+    lots_group = env.ref("stock.group_production_lot")
+    if lots_group not in env.ref("base.group_user").implied_ids:
+        settings = env["res.config.settings"].create(
+            {"group_stock_production_lot": True}
+        )
+        settings.execute()
+    groups = env.ref("mrp.group_mrp_manager") | env.ref("pico_mes.group_pico_manager")
+    env.ref("base.user_admin").groups_id = [Command.link(group.id) for group in groups]
+
+
+def connect_pico(company, api_url, token, public_url):
+    """Point the company at PICO, sync its operations and register the webhooks."""
+    company.write(
+        {
+            "pico_enabled": True,
+            "pico_api_url": api_url,
+            "pico_api_token": token,
+            "pico_public_url": public_url or False,
+        }
+    )
+    company.env["pico.operation"]._pico_sync_company(company, full=True)
+    company._pico_register_webhooks()
+
+
+def ensure_draft_order(env, product, quantity):
+    """The manufacturing order left for a person to confirm, created once."""
+    Production = env["mrp.production"]
+    if Production.search_count([("origin", "=", DEMO_ORIGIN)]):
+        return
+    Production.create(
+        {"product_id": product.id, "product_qty": quantity, "origin": DEMO_ORIGIN}
+    )
