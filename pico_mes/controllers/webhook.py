@@ -42,7 +42,7 @@ class PicoWebhookController(http.Controller):
         Message = env["pico.message"].with_company(company)
         messages, duplicates = Message._receive(company, events)
         request.env.cr.commit()  # pylint: disable=invalid-commit
-        messages._process()
+        messages._process()  # what cannot be processed now stays for the cron
         return _answer(200, accepted=len(messages), duplicates=duplicates)
 
     def _authenticate(self, env):
@@ -69,7 +69,7 @@ class PicoWebhookController(http.Controller):
             return None, too_large
         httprequest.max_content_length = limit
         try:
-            body = httprequest.get_data(cache=False)
+            body = httprequest.get_data()  # cached: Odoo may re-run this handler
         except RequestEntityTooLarge:
             return None, too_large
         return (None, too_large) if len(body) > limit else (body, None)

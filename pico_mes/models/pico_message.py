@@ -1,10 +1,13 @@
 import json
 import logging
+import random
 import threading
 import time
 import traceback
 from datetime import timedelta
 from itertools import groupby
+
+from psycopg2 import OperationalError, errorcodes
 
 from odoo import api, fields, models
 
@@ -21,6 +24,12 @@ ALIASES_PER_REQUEST = 50
 CLAIM_LIMIT = 200
 RUN_BUDGET_SECONDS = 60
 RECONCILE_CHUNK = 100
+INLINE_TRIES = 3
+CONFLICT_CODES = {
+    errorcodes.SERIALIZATION_FAILURE,
+    errorcodes.DEADLOCK_DETECTED,
+    errorcodes.LOCK_NOT_AVAILABLE,
+}
 
 
 class PicoProcessingError(Exception):
@@ -253,30 +262,39 @@ class PicoMessage(models.Model):
 
     @api.model
     def _receive(self, company, events):
-        """Persist events, deduplicated by their key; return (new, duplicates)."""
+        """Persist events, deduplicated by their key, in one INSERT.
+
+        Returns (new messages, number of duplicates). The UNIQUE key makes a
+        concurrent delivery of the same event a duplicate too.
+        """
+        now = fields.Datetime.now()
         rows = [
-            (company.id, e.kind, e.key, json.dumps(e.raw, sort_keys=True), self.env.uid)
+            (
+                company.id,
+                e.kind,
+                e.key,
+                getattr(e, "external_order_id", None),
+                json.dumps(e.raw, sort_keys=True),
+                now,
+                self.env.uid,
+            )
             for e in events
         ]
         self.flush_model()
-        values_sql = ", ".join(["(%s, 'in', %s, %s, %s, 'pending', 0, %s)"] * len(rows))
+        values_sql = ", ".join(
+            ["(%s, 'in', %s, %s, %s, %s, 'pending', 0, %s, %s, %s, %s, %s)"] * len(rows)
+        )
         self.env.cr.execute(
             f"""INSERT INTO pico_message
-                   (company_id, direction, kind, dedup_key, payload, state, attempts,
-                    create_uid)
+                   (company_id, direction, kind, dedup_key, order_ref, payload, state,
+                    attempts, next_attempt_at, create_date, write_date, create_uid,
+                    write_uid)
                 VALUES {values_sql}
                 ON CONFLICT (company_id, dedup_key) DO NOTHING
                 RETURNING id""",  # noqa: S608 -- placeholders only
-            [value for row in rows for value in row],
+            [v for row in rows for v in (*row[:5], row[5], row[5], row[5], row[6], row[6])],
         )
         new_ids = [row[0] for row in self.env.cr.fetchall()]
-        self.env.cr.execute(
-            """UPDATE pico_message SET create_date = %(now)s, write_date = %(now)s,
-                   write_uid = create_uid, next_attempt_at = %(now)s,
-                   order_ref = payload::json->>'externalOrderId'
-                WHERE id = ANY(%(ids)s)""",
-            {"now": fields.Datetime.now(), "ids": new_ids},
-        )
         return self.browse(new_ids), len(rows) - len(new_ids)
 
     @api.model
@@ -291,30 +309,66 @@ class PicoMessage(models.Model):
 
     @api.model
     def _claim_pending_inbound(self, ids=None):
+        """Lock pending inbound messages (those given, else the oldest)."""
         self.flush_model()
         self.env.cr.execute(
             """SELECT id FROM pico_message
                 WHERE direction = 'in' AND state = 'pending'
-                  AND (%s IS NULL OR id = ANY(%s))
-                ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
-            (ids and True, ids or [], CLAIM_LIMIT),
+                  AND (%(all)s OR id = ANY(%(ids)s))
+                ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
+            {"all": ids is None, "ids": ids or [], "limit": CLAIM_LIMIT},
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _process(self):
-        """Apply each message in its own savepoint; commit each outside tests."""
-        for message in self:
-            try:
-                with self.env.cr.savepoint():
-                    message._apply()
-            except PicoProcessingError as exc:
-                message._link_to_unit()._fail(str(exc))
-            except Exception as exc:
-                _logger.exception("PICO message %s could not be processed", message.id)
-                message._link_to_unit()._fail(
-                    "".join(traceback.format_exception_only(exc)).strip()
-                )
+        """Apply each message in its own transaction (a savepoint inside tests).
+
+        A write conflict with a concurrent completion of the same MO is retried in
+        a fresh transaction, then left pending for the cron: never failed.
+        """
+        testing = _testing()
+        for message_id in self.ids:
+            for attempt in range(INLINE_TRIES):
+                message = self._claim_pending_inbound([message_id])
+                if not message or message._apply_or_fail() or testing:
+                    break
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
+            else:
+                self.env.ref("pico_mes.ir_cron_pico_process").sudo()._trigger()
             self._commit_progress()
+
+    def _apply_or_fail(self):
+        """Apply; return False on a transient write conflict, True otherwise."""
+        if not self._lock_order():
+            return False
+        try:
+            with self.env.cr.savepoint():
+                self._apply()
+        except OperationalError as exc:
+            if exc.pgcode in CONFLICT_CODES:
+                return False
+            self._link_to_unit()._fail(str(exc))
+        except PicoProcessingError as exc:
+            self._link_to_unit()._fail(str(exc))
+        except Exception as exc:
+            _logger.exception("PICO message %s could not be processed", self.id)
+            self._link_to_unit()._fail("".join(traceback.format_exception_only(exc)).strip())
+        return True
+
+    def _lock_order(self):
+        """Serialize the completions of one PICO order, without waiting.
+
+        Concurrent completions of one order would touch the same MOs; the loser
+        retries or leaves the message to the cron instead of failing.
+        """
+        if not self.order_ref:
+            return True
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtext(%s))", (f"pico_mes:{self.order_ref}",)
+        )
+        return self.env.cr.fetchone()[0]
 
     def _apply(self):
         (event,) = parse_events(self._payload())
@@ -324,24 +378,23 @@ class PicoMessage(models.Model):
             self._processed("done")
             return
         outcome, unit = self.env["pico.mrp.adapter"]._apply_completion(self.company_id, event)
-        self._link(unit)
-        self._processed(outcome)
+        self._processed(outcome, unit)
         if outcome == "unmatched":
             self._notify_unmatched()
-
-    def _link(self, unit):
-        self.write({"production_id": unit.production_id.id, "unit_ids": [(6, 0, unit.ids)]})
-        return self
 
     def _link_to_unit(self):
         """Tie a failed completion to its unit and MO, so that the MO shows it."""
         if self.kind == "completion":
             (event,) = parse_events(self._payload())
-            self._link(self.env["pico.mrp.adapter"]._unit_of(self.company_id, event))
+            unit = self.env["pico.mrp.adapter"]._unit_of(self.company_id, event)
+            self.production_id = unit.production_id
         return self
 
-    def _processed(self, state):
-        self.write({"state": state, "error": False, "done_at": fields.Datetime.now()})
+    def _processed(self, state, unit=None):
+        values = {"state": state, "error": False, "done_at": fields.Datetime.now()}
+        if unit is not None:
+            values["production_id"] = unit.production_id.id
+        self.write(values)
 
     def _notify_unmatched(self):
         _logger.warning("PICO completion %s matches no open unit", self.dedup_key)
@@ -428,5 +481,9 @@ class PicoMessage(models.Model):
     @api.model
     def _commit_progress(self):
         """Make each step durable in production; tests keep their transaction."""
-        if not getattr(threading.current_thread(), "testing", False):
+        if not _testing():
             self.env.cr.commit()  # pylint: disable=invalid-commit
+
+
+def _testing():
+    return getattr(threading.current_thread(), "testing", False)

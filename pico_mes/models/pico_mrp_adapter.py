@@ -13,9 +13,10 @@ OPEN_PRODUCTION_STATES = ("confirmed", "progress", "to_close")
 class PicoMrpAdapter(models.AbstractModel):
     """The one place that drives Odoo's mrp completion machinery for PICO.
 
-    It follows ``mrp.batch.produce``: split off the unit, set the finished serial
-    and the component lots, ``set_qty_producing``, pick, ``button_mark_done``, then
-    judge by the MO's state, never by what ``button_mark_done`` returned.
+    It follows ``mrp.batch.produce``: set the finished serial and the component
+    lots, ``set_qty_producing`` for one unit, pick, ``button_mark_done`` with a
+    backorder for the rest, then judge by the MO's state, never by what
+    ``button_mark_done`` returned.
     """
 
     _name = "pico.mrp.adapter"
@@ -54,55 +55,49 @@ class PicoMrpAdapter(models.AbstractModel):
 
     @api.model
     def _lock_production_of(self, unit):
-        """Lock the MO holding ``unit``; it may move to a backorder while we wait."""
-        while True:
-            production = unit.production_id
-            if not production:
-                return production
-            self.env.cr.execute(
-                "SELECT id FROM mrp_production WHERE id = %s FOR UPDATE", (production.id,)
-            )
-            unit.invalidate_recordset(["production_id", "state"])
-            if unit.production_id == production:
-                production.invalidate_recordset()
-                return production
+        """Lock and return the MO holding ``unit`` (it may have moved to a backorder)."""
+        unit.flush_recordset(["production_id"])
+        self.env.cr.execute(
+            """SELECT p.id FROM pico_unit u JOIN mrp_production p ON p.id = u.production_id
+                WHERE u.id = %s FOR UPDATE OF p""",
+            (unit.id,),
+        )
+        row = self.env.cr.fetchone()
+        return self.env["mrp.production"].browse(row and row[0])
 
     @api.model
     def _produce_unit(self, production, unit, event):
         finished_lot = self._finished_lot(production, event)
         component_lines = self._component_lines(production, event)
-        production = self._split_off(production, unit)
         try:
-            self._complete(production, finished_lot, component_lines)
+            self._complete_one_unit(production, unit, finished_lot, component_lines)
         except (UserError, ValidationError) as exc:
             raise PicoProcessingError(str(exc)) from exc
-        unit._record_execution(event)
-        unit.write({"state": "done", "lot_id": finished_lot.id})
+        unit._record_execution(event, lot=finished_lot)
 
     @api.model
-    def _split_off(self, production, unit):
-        """Leave ``unit`` alone on ``production``; the rest goes to a backorder."""
+    def _complete_one_unit(self, production, unit, finished_lot, component_lines):
+        """Produce one unit and close the MO; a backorder takes the remaining units.
+
+        The same calls as Odoo's "produce 1, create backorder"; the completed unit
+        stays on the MO that is marked done (context ``pico_keep_unit_ids``).
+        """
         uom = production.product_uom_id
         one = production.product_id.uom_id._compute_quantity(1, uom)
-        if float_compare(production.product_qty, one, precision_rounding=uom.rounding) <= 0:
-            return production
-        amounts = {production: [one, production.product_qty - one]}
-        productions = production.with_context(
-            pico_keep_unit_ids=unit.ids
-        )._split_productions(amounts)
-        return productions[0]
-
-    @api.model
-    def _complete(self, production, finished_lot, component_lines):
         if finished_lot:
             production.lot_producing_id = finished_lot
-        self._set_component_lines(production, component_lines)
-        production.qty_producing = production.product_qty
+        self._set_component_lines(component_lines)
+        production.qty_producing = one
         production.set_qty_producing()
         production.move_raw_ids.filtered(lambda m: m.state != "cancel").picked = True
-        result = production.with_context(
-            skip_redirection=True, skip_backorder=True
-        ).button_mark_done()
+        context = {
+            "skip_redirection": True,
+            "skip_backorder": True,
+            "pico_keep_unit_ids": unit.ids,
+        }
+        if float_compare(production.product_qty, one, precision_rounding=uom.rounding) > 0:
+            context["mo_ids_to_backorder"] = production.ids
+        result = production.with_context(**context).button_mark_done()
         if production.state != "done":
             raise PicoProcessingError(
                 self.env._(
@@ -223,7 +218,7 @@ class PicoMrpAdapter(models.AbstractModel):
         return result
 
     @api.model
-    def _set_component_lines(self, production, component_lines):
+    def _set_component_lines(self, component_lines):
         """Replace the reserved lines of tracked moves by the reported lots."""
         vals_list = []
         for move, lots in component_lines.items():

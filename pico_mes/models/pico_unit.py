@@ -99,10 +99,12 @@ class PicoUnit(models.Model):
             limit=1,
         )
 
-    def _record_execution(self, event):
-        """Store PICO's execution data (times, station, operator) on the unit."""
+    def _record_execution(self, event, lot):
+        """The unit is built: store PICO's execution data (times, station, operator)."""
         self.write(
             {
+                "state": "done",
+                "lot_id": lot.id,
                 "started_at": event.started_at,
                 "completed_at": event.at,
                 "cycle_time": (event.cycle_time_ms or 0) / 60000.0,

@@ -1,0 +1,59 @@
+"""Products and BoMs the benchmarks build, mapped to the simulator's seed operations."""
+
+from odoo import Command
+
+
+def make_product(env, code, name, tracking="none"):
+    return env["product.product"].create(
+        {"name": name, "default_code": code, "is_storable": True, "tracking": tracking}
+    )
+
+
+def sensor_kit(env, stock=100000):
+    """An untracked product (PICO-SENSOR) with two untracked components in stock."""
+    screw = make_product(env, "BENCH-SCREW", "Screw")
+    board = make_product(env, "BENCH-BOARD", "Board")
+    sensor = make_product(env, "PICO-SENSOR", "Sensor Kit")
+    env["mrp.bom"].create(
+        {
+            "product_tmpl_id": sensor.product_tmpl_id.id,
+            "consumption": "strict",
+            "bom_line_ids": [
+                Command.create({"product_id": screw.id, "product_qty": 4}),
+                Command.create({"product_id": board.id, "product_qty": 1}),
+            ],
+        }
+    )
+    location = env.ref("stock.stock_location_stock")
+    for component in (screw, board):
+        env["stock.quant"]._update_available_quantity(component, location, stock)
+    return sensor
+
+
+def make_mo(env, product, quantity):
+    return env["mrp.production"].create({"product_id": product.id, "product_qty": quantity})
+
+
+def desk_lamp(env, serials=200):
+    """A serial-tracked product (PICO-LAMP) with a serial-tracked component."""
+    driver = make_product(env, "PICO-LED-DRIVER", "LED Driver", tracking="serial")
+    screw = make_product(env, "BENCH-LAMP-SCREW", "Lamp Screw")
+    lamp = make_product(env, "PICO-LAMP", "Desk Lamp", tracking="serial")
+    env["mrp.bom"].create(
+        {
+            "product_tmpl_id": lamp.product_tmpl_id.id,
+            "consumption": "strict",
+            "bom_line_ids": [
+                Command.create({"product_id": driver.id, "product_qty": 1}),
+                Command.create({"product_id": screw.id, "product_qty": 2}),
+            ],
+        }
+    )
+    location = env.ref("stock.stock_location_stock")
+    env["stock.quant"]._update_available_quantity(screw, location, 100000)
+    lots = env["stock.lot"].create(
+        [{"name": f"DRV-{i:05d}", "product_id": driver.id} for i in range(serials)]
+    )
+    for lot in lots:
+        env["stock.quant"]._update_available_quantity(driver, location, 1, lot_id=lot)
+    return lamp, driver, lots
