@@ -44,8 +44,14 @@ def main():
         report(
             f"One {kind} unit: pico_mes completion vs Odoo's headless production",
             [
-                ("pico_mes (receive + process)", f"{ours_s * 1000:.0f} ms, {ours_q:.0f} queries"),
-                ("Odoo headless (baseline)", f"{base_s * 1000:.0f} ms, {base_q:.0f} queries"),
+                (
+                    "pico_mes (receive + process)",
+                    f"{ours_s * 1000:.0f} ms, {ours_q:.0f} queries",
+                ),
+                (
+                    "Odoo headless (baseline)",
+                    f"{base_s * 1000:.0f} ms, {base_q:.0f} queries",
+                ),
                 ("ratio time", f"{ours_s / base_s:.2f} (target <= 1.2)"),
                 ("ratio queries", f"{ours_q / base_q:.2f} (target <= 1.2)"),
             ],
@@ -62,7 +68,10 @@ def main():
         [
             ("completions per second", f"{http['count'] / http['seconds']:.1f}"),
             ("in-process rate (part 1)", f"{inprocess_rate:.1f}"),
-            ("ratio HTTP / in-process", f"{http['count'] / http['seconds'] / inprocess_rate:.2f}"),
+            (
+                "ratio HTTP / in-process",
+                f"{http['count'] / http['seconds'] / inprocess_rate:.2f}",
+            ),
             ("answers", ", ".join(f"{k}: {v}" for k, v in http["statuses"].items())),
         ],
     )
@@ -71,7 +80,9 @@ def main():
 def receive(env, event):
     from odoo.addons.pico_mes.services.payload import parse_events
 
-    messages, duplicates = env["pico.message"]._receive(env.company, parse_events(event))
+    messages, duplicates = env["pico.message"]._receive(
+        env.company, parse_events(event)
+    )
     messages._process()
     return messages, duplicates
 
@@ -84,7 +95,9 @@ def compare_one_unit(env, sim, kind, kits):
         for side in sides:
             production = confirmed_mo(env, kits, kind)
             if side == "ours":
-                meters[side].append(measure_ours(env, sim, kits, kind, production, round_))
+                meters[side].append(
+                    measure_ours(env, sim, kits, kind, production, round_)
+                )
             else:
                 with Meter(env) as meter:
                     odoo_headless_unit(env, kits, kind, production, f"ODOO-{round_}")
@@ -114,7 +127,11 @@ def confirmed_mo(env, kits, kind):
 def next_driver_lot(env, kits):
     _lamp, driver, lots = kits["serial"]
     quants = env["stock.quant"].search(
-        [("product_id", "=", driver.id), ("quantity", ">", 0), ("lot_id", "in", lots.ids)],
+        [
+            ("product_id", "=", driver.id),
+            ("quantity", ">", 0),
+            ("lot_id", "in", lots.ids),
+        ],
         limit=1,
     )
     return quants.lot_id
@@ -164,7 +181,9 @@ def duplicate_queries(env, sim, sensor):
     secret = env.company._pico_webhook_secret()
     with Meter(env) as meter:
         company = env["res.company"]._pico_company_for_secret(secret)
-        messages, duplicates = receive(env(context={"allowed_company_ids": company.ids}), event)
+        messages, duplicates = receive(
+            env(context={"allowed_company_ids": company.ids}), event
+        )
     assert (len(messages), duplicates) == (0, 1)
     return meter.queries
 
@@ -196,7 +215,9 @@ def http_burst(args, events, secret):
     session = requests.Session()
 
     def post(event):
-        return session.post(url, data=json.dumps(event), headers=headers, timeout=60).status_code
+        return session.post(
+            url, data=json.dumps(event), headers=headers, timeout=60
+        ).status_code
 
     try:
         post(events[0])  # warm up the registry in the server threads
@@ -210,8 +231,12 @@ def http_burst(args, events, secret):
     finally:
         threaded.stop()
     counts = {status: statuses.count(status) for status in set(statuses)}
-    return {"count": len(statuses), "seconds": seconds, "statuses": counts,
-            "duplicate_queries": duplicate}
+    return {
+        "count": len(statuses),
+        "seconds": seconds,
+        "statuses": counts,
+        "duplicate_queries": duplicate,
+    }
 
 
 if __name__ == "__main__":

@@ -14,7 +14,10 @@ def main():
     args = parse_args(__doc__, operations=(int, 10000, "operations to sync"))
     from pico_sim import generate_operations
 
-    with simulator(seed=generate_operations(args.operations)) as sim, odoo_env(args) as env:
+    with (
+        simulator(seed=generate_operations(args.operations)) as sim,
+        odoo_env(args) as env,
+    ):
         company = enable_pico(env, sim)
         Operation = env["pico.operation"]
         fetch = fetch_seconds(env, company)
@@ -28,8 +31,14 @@ def main():
         report(
             f"Sync of {created} PICO operations",
             [
-                ("full sync", f"{first.seconds:.2f} s, {created / first.seconds:,.0f} operations/s"),
-                ("SQL queries per operation", f"{first.queries / created:.4f} (target < 0.05)"),
+                (
+                    "full sync",
+                    f"{first.seconds:.2f} s, {created / first.seconds:,.0f} ops/s",
+                ),
+                (
+                    "SQL queries per operation",
+                    f"{first.queries / created:.4f} (target < 0.05)",
+                ),
                 ("HTTP fetch alone (baseline)", f"{fetch:.2f} s"),
                 ("full sync / fetch alone", f"{first.seconds / fetch:.2f}"),
                 (

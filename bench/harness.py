@@ -33,8 +33,12 @@ def odoo_env(args, commit=False):
     import odoo
     from odoo import api
 
-    odoo.tools.config.parse_config(["-c", args.config, "-d", args.db, "--log-level=warn"])
-    threading.current_thread().testing = True  # message processing keeps one transaction
+    odoo.tools.config.parse_config(
+        ["-c", args.config, "-d", args.db, "--log-level=warn"]
+    )
+    threading.current_thread().testing = (
+        True  # message processing keeps one transaction
+    )
     registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})

@@ -31,7 +31,9 @@ def sensor_kit(env, stock=100000):
 
 
 def make_mo(env, product, quantity):
-    return env["mrp.production"].create({"product_id": product.id, "product_qty": quantity})
+    return env["mrp.production"].create(
+        {"product_id": product.id, "product_qty": quantity}
+    )
 
 
 def desk_lamp(env, serials=200):

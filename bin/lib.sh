@@ -52,8 +52,10 @@ start_postgres() {
     die "PostgreSQL did not come up"
 }
 
-# write_odoo_conf FILE DB PORT
+# write_odoo_conf FILE DB PORT [demo]: demo data is loaded only when asked
 write_odoo_conf() {
+    local without_demo=all
+    [ "${4:-}" = demo ] && without_demo=False
     cat > "$1" <<CONF
 [options]
 addons_path = $ADDONS_PATH
@@ -62,6 +64,6 @@ db_name = $2
 dbfilter = ^$2\$
 http_port = $3
 list_db = False
-without_demo = all
+without_demo = $without_demo
 CONF
 }

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 {
     "name": "PICO MES Connector",
-    "summary": "Manufacturing orders drive PICO work orders; PICO completions close them",
+    "summary": "Manufacturing orders drive PICO; PICO completions close them",
     "version": "18.0.1.0.0",
     "category": "Manufacturing/Manufacturing",
     "website": "https://github.com/pico-mes/pico_mes",

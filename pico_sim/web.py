@@ -23,7 +23,8 @@ section{background:#fff;border:1px solid #d9e2ec;border-radius:6px;margin:16px 0
 padding:10px 16px}
 h2{font-size:15px;margin:6px 0 10px} h2 small{color:#829ab1;font-weight:400}
 table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eef2f7;vertical-align:top}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eef2f7;
+  vertical-align:top}
 th{font-size:12px;color:#627d98;text-transform:uppercase;letter-spacing:.03em}
 form{display:inline;margin:0 4px 0 0}
 button{font:inherit;padding:2px 10px;border:1px solid #9fb3c8;border-radius:4px;

@@ -77,4 +77,3 @@ class PicoWebhookController(http.Controller):
 
 def _answer(status, **payload):
     return request.make_json_response(payload, status=status)
-

@@ -71,7 +71,9 @@ class MrpProduction(models.Model):
 
     def _compute_pico_message_count(self):
         counts = dict(
-            self.env["pico.message"].sudo()._read_group(
+            self.env["pico.message"]
+            .sudo()
+            ._read_group(
                 [("production_id", "in", self.ids)], ["production_id"], ["__count"]
             )
         )
@@ -221,8 +223,12 @@ class MrpProduction(models.Model):
         if self.env.context.get("pico_cancelling"):  # mrp re-enters through moves
             return super()._action_cancel()
         open_units = self.pico_unit_ids.filtered(lambda u: u.state in OPEN_STATES)
-        in_pico = self.pico_unit_ids.filtered(lambda u: u.state in ("in_progress", "done"))
-        result = super(MrpProduction, self.with_context(pico_cancelling=True))._action_cancel()
+        in_pico = self.pico_unit_ids.filtered(
+            lambda u: u.state in ("in_progress", "done")
+        )
+        result = super(
+            MrpProduction, self.with_context(pico_cancelling=True)
+        )._action_cancel()
         if open_units:
             self._pico_queue_cancels(open_units)
         for production, units in self._pico_group_by_production(in_pico).items():
@@ -247,7 +253,7 @@ class MrpProduction(models.Model):
         return result
 
     def _pico_follow_quantity(self):
-        """Order new indexes on an increase, cancel the highest unstarted on a decrease."""
+        """More units: order new indexes. Fewer: cancel the highest unstarted ones."""
         for production in self:
             wanted = production._pico_unit_count()
             if wanted is None:
@@ -255,8 +261,12 @@ class MrpProduction(models.Model):
             active = production.pico_unit_ids.filtered(lambda u: u.state in OPEN_STATES)
             if wanted > len(active):
                 next_index = production._pico_next_index()
-                units = self.env["pico.unit"].sudo().create(
-                    production._pico_unit_vals(wanted - len(active), next_index)
+                units = (
+                    self.env["pico.unit"]
+                    .sudo()
+                    .create(
+                        production._pico_unit_vals(wanted - len(active), next_index)
+                    )
                 )
                 self._pico_queue_saves(units)
             elif wanted < len(active):

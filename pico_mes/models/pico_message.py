@@ -136,7 +136,9 @@ class PicoMessage(models.Model):
             messages = self._claim_due_outbound()
             if not messages:
                 return
-            for company, company_messages in groupby(messages, key=lambda m: m.company_id):
+            for company, company_messages in groupby(
+                messages, key=lambda m: m.company_id
+            ):
                 self._deliver(company, self.browse([m.id for m in company_messages]))
             self._commit_progress()
         self.env.ref("pico_mes.ir_cron_pico_dispatch")._trigger()
@@ -170,15 +172,20 @@ class PicoMessage(models.Model):
         """Send saves before cancels (a cancel only targets keys already saved)."""
         client = company._pico_client()
         try:
-            for kind, batch_kind in (("order_save", "save"), ("order_cancel", "cancel")):
-                for chunk in self._chunks(messages.filtered(lambda m, k=kind: m.kind == k)):
+            for kind, batch_kind in (
+                ("order_save", "save"),
+                ("order_cancel", "cancel"),
+            ):
+                for chunk in self._chunks(
+                    messages.filtered(lambda m, k=kind: m.kind == k)
+                ):
                     chunk._send_batch(client, batch_kind)
         finally:
             client.close()
 
     @api.model
     def _chunks(self, messages):
-        """Group messages so that each HTTP request carries ~ALIASES_PER_REQUEST units."""
+        """Pack messages: HTTP request carries ~ALIASES_PER_REQUEST units."""
         chunk, size = self.browse(), 0
         for message in messages:
             chunk |= message
@@ -203,7 +210,9 @@ class PicoMessage(models.Model):
         }
         if errors and not failed_aliases:
             message = "; ".join(str(e.get("message", e)) for e in errors[:5])
-            self._delivery_failed(self.env._("PICO rejected the request: %s", message), False)
+            self._delivery_failed(
+                self.env._("PICO rejected the request: %s", message), False
+            )
             return
         position = 0
         for message in self:
@@ -241,7 +250,8 @@ class PicoMessage(models.Model):
                     {
                         "attempts": attempts,
                         "error": str(error),
-                        "next_attempt_at": fields.Datetime.now() + timedelta(seconds=delay),
+                        "next_attempt_at": fields.Datetime.now()
+                        + timedelta(seconds=delay),
                     }
                 )
                 cron = self.env.ref("pico_mes.ir_cron_pico_dispatch")
@@ -292,7 +302,11 @@ class PicoMessage(models.Model):
                 VALUES {values_sql}
                 ON CONFLICT (company_id, dedup_key) DO NOTHING
                 RETURNING id""",  # noqa: S608 -- placeholders only
-            [v for row in rows for v in (*row[:5], row[5], row[5], row[5], row[6], row[6])],
+            [
+                v
+                for row in rows
+                for v in (*row[:5], row[5], row[5], row[5], row[6], row[6])
+            ],
         )
         new_ids = [row[0] for row in self.env.cr.fetchall()]
         return self.browse(new_ids), len(rows) - len(new_ids)
@@ -354,7 +368,9 @@ class PicoMessage(models.Model):
             self._link_to_unit()._fail(str(exc))
         except Exception as exc:
             _logger.exception("PICO message %s could not be processed", self.id)
-            self._link_to_unit()._fail("".join(traceback.format_exception_only(exc)).strip())
+            self._link_to_unit()._fail(
+                "".join(traceback.format_exception_only(exc)).strip()
+            )
         return True
 
     def _lock_order(self):
@@ -366,7 +382,8 @@ class PicoMessage(models.Model):
         if not self.order_ref:
             return True
         self.env.cr.execute(
-            "SELECT pg_try_advisory_xact_lock(hashtext(%s))", (f"pico_mes:{self.order_ref}",)
+            "SELECT pg_try_advisory_xact_lock(hashtext(%s))",
+            (f"pico_mes:{self.order_ref}",),
         )
         return self.env.cr.fetchone()[0]
 
@@ -377,7 +394,9 @@ class PicoMessage(models.Model):
             self.env["pico.operation"]._pico_auto_map(self.company_id)
             self._processed("done")
             return
-        outcome, unit = self.env["pico.mrp.adapter"]._apply_completion(self.company_id, event)
+        outcome, unit = self.env["pico.mrp.adapter"]._apply_completion(
+            self.company_id, event
+        )
         self._processed(outcome, unit)
         if outcome == "unmatched":
             self._notify_unmatched()
@@ -417,7 +436,9 @@ class PicoMessage(models.Model):
                 with self.env.cr.savepoint():
                     self.with_company(company)._reconcile_company(company)
             except PicoError as exc:
-                _logger.warning("PICO reconciliation failed for %s: %s", company.name, exc)
+                _logger.warning(
+                    "PICO reconciliation failed for %s: %s", company.name, exc
+                )
 
     @api.model
     def _reconcile_company(self, company):
@@ -431,7 +452,9 @@ class PicoMessage(models.Model):
         client = company._pico_client()
         try:
             for start in range(0, len(refs), RECONCILE_CHUNK):
-                where = {"externalOrderId": {"_in": refs[start : start + RECONCILE_CHUNK]}}
+                where = {
+                    "externalOrderId": {"_in": refs[start : start + RECONCILE_CHUNK]}
+                }
                 data = client.execute(documents.ORDER_COMPLETES, {"where": where})
                 events = self._valid_events(data.get("operationOrderCompletes") or [])
                 if events:
@@ -456,7 +479,11 @@ class PicoMessage(models.Model):
         """Send or process failed messages again."""
         to_retry = self.filtered(lambda m: m.state in ("failed", "unmatched"))
         to_retry.write(
-            {"state": "pending", "attempts": 0, "next_attempt_at": fields.Datetime.now()}
+            {
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": fields.Datetime.now(),
+            }
         )
         to_retry.unit_ids.filtered(lambda u: u.state == "failed").state = "queued"
         to_retry.production_id.pico_error = False
@@ -470,9 +497,9 @@ class PicoMessage(models.Model):
     def _gc_done_messages(self):
         """Delete done messages past the retention period (days; 0 keeps all)."""
         days = int(
-            self.env["ir.config_parameter"].sudo().get_param(
-                "pico_mes.message_retention_days", 90
-            )
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("pico_mes.message_retention_days", 90)
         )
         if days > 0:
             limit = fields.Datetime.now() - timedelta(days=days)

@@ -34,16 +34,21 @@ class PicoMrpAdapter(models.AbstractModel):
         production = self._lock_production_of(unit)
         if unit.state == "done":
             return "done", unit
-        if unit.state not in OPEN_STATES or production.state not in OPEN_PRODUCTION_STATES:
+        if (
+            unit.state not in OPEN_STATES
+            or production.state not in OPEN_PRODUCTION_STATES
+        ):
             return "unmatched", unit
         self._produce_unit(production, unit, event)
         return "done", unit
 
     @api.model
     def _unit_of(self, company, event):
-        """The unit a completion is about: by PICO's key, else (WIP) by order and index."""
+        """The unit a completion is about: by PICO's key, else (WIP) by order, index."""
         Unit = self.env["pico.unit"]
-        unit = Unit._find_by_key(event.external_order_id, event.operation_id, event.order_index)
+        unit = Unit._find_by_key(
+            event.external_order_id, event.operation_id, event.order_index
+        )
         return unit or Unit.search(
             [
                 ("external_order_id", "=", event.external_order_id),
@@ -55,10 +60,11 @@ class PicoMrpAdapter(models.AbstractModel):
 
     @api.model
     def _lock_production_of(self, unit):
-        """Lock and return the MO holding ``unit`` (it may have moved to a backorder)."""
+        """Lock and return the MO holding ``unit`` (maybe a backorder by now)."""
         unit.flush_recordset(["production_id"])
         self.env.cr.execute(
-            """SELECT p.id FROM pico_unit u JOIN mrp_production p ON p.id = u.production_id
+            """SELECT p.id FROM pico_unit u
+                 JOIN mrp_production p ON p.id = u.production_id
                 WHERE u.id = %s FOR UPDATE OF p""",
             (unit.id,),
         )
@@ -95,7 +101,10 @@ class PicoMrpAdapter(models.AbstractModel):
             "skip_backorder": True,
             "pico_keep_unit_ids": unit.ids,
         }
-        if float_compare(production.product_qty, one, precision_rounding=uom.rounding) > 0:
+        if (
+            float_compare(production.product_qty, one, precision_rounding=uom.rounding)
+            > 0
+        ):
             context["mo_ids_to_backorder"] = production.ids
         result = production.with_context(**context).button_mark_done()
         if production.state != "done":
@@ -148,7 +157,11 @@ class PicoMrpAdapter(models.AbstractModel):
                 )
             )
         return Lot.create(
-            {"name": name, "product_id": product.id, "company_id": production.company_id.id}
+            {
+                "name": name,
+                "product_id": product.id,
+                "company_id": production.company_id.id,
+            }
         )
 
     @api.model
@@ -209,10 +222,14 @@ class PicoMrpAdapter(models.AbstractModel):
             for m in moves
             if m.bom_line_id.pico_attribute_id
         }
-        by_code = {m.product_id.default_code: m for m in moves if m.product_id.default_code}
+        by_code = {
+            m.product_id.default_code: m for m in moves if m.product_id.default_code
+        }
         result = defaultdict(list)
         for consumed in event.consumed_serials:
-            move = by_attribute.get(consumed.attribute_id) or by_code.get(consumed.part_number)
+            move = by_attribute.get(consumed.attribute_id) or by_code.get(
+                consumed.part_number
+            )
             if move:
                 result[move].append(consumed.serial)
         return result

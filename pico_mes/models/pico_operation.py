@@ -135,7 +135,10 @@ class PicoOperation(models.Model):
             " WHERE company_id = %s AND pico_id = ANY(%s)",
             (company.id, pico_ids),
         )
-        return {pico_id: (op_id, updated) for pico_id, op_id, updated in self.env.cr.fetchall()}
+        return {
+            pico_id: (op_id, updated)
+            for pico_id, op_id, updated in self.env.cr.fetchall()
+        }
 
     @api.model
     def _pico_values(self, operation):

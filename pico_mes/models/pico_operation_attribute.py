@@ -2,7 +2,7 @@ from odoo import api, fields, models
 
 
 class PicoOperationAttribute(models.Model):
-    """A serialized component a PICO operation consumes (``Operation.consumedSerials``)."""
+    """A serialized component a PICO operation consumes (``consumedSerials``)."""
 
     _name = "pico.operation.attribute"
     _description = "PICO Consumed Serial Attribute"

@@ -100,7 +100,10 @@ class ResCompany(models.Model):
                         "kind": "webhook_subscribe",
                         "company_id": self.id,
                         "payload": Message._dump(
-                            dict(subscription_input, webhookHeaders={SECRET_HEADER: "***"})
+                            dict(
+                                subscription_input,
+                                webhookHeaders={SECRET_HEADER: "***"},
+                            )
                         ),
                     }
                 )
@@ -117,10 +120,12 @@ class ResCompany(models.Model):
 
     @api.model
     def _pico_company_for_secret(self, secret):
-        """The PICO-enabled company owning this webhook secret, compared in constant time."""
+        """The PICO-enabled company owning this webhook secret (constant time)."""
         if not secret:
             return self.browse()
         for company in self.sudo().search([("pico_enabled", "=", True)]):
-            if company.pico_webhook_secret and consteq(company.pico_webhook_secret, secret):
+            if company.pico_webhook_secret and consteq(
+                company.pico_webhook_secret, secret
+            ):
                 return company
         return self.browse()

@@ -33,7 +33,9 @@ class ResConfigSettings(models.TransientModel):
         finally:
             client.close()
         if problems:
-            details = "; ".join(f"{name}: {', '.join(p)}" for name, p in problems.items())
+            details = "; ".join(
+                f"{name}: {', '.join(p)}" for name, p in problems.items()
+            )
             return self._pico_notify(
                 self.env._("Connected, but PICO's schema differs"), details, "warning"
             )
@@ -62,7 +64,11 @@ class ResConfigSettings(models.TransientModel):
             return self._pico_notify(self.env._("PICO sync failed"), str(exc), "danger")
         return self._pico_notify(
             self.env._("PICO operations synced"),
-            self.env._("%(created)s new, %(updated)s updated.", created=created, updated=updated),
+            self.env._(
+                "%(created)s new, %(updated)s updated.",
+                created=created,
+                updated=updated,
+            ),
             "success",
         )
 
@@ -89,5 +95,10 @@ class ResConfigSettings(models.TransientModel):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"title": title, "message": message, "type": kind, "sticky": kind != "success"},
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": kind != "success",
+            },
         }

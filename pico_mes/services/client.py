@@ -27,7 +27,9 @@ class PicoHttpError(PicoError):
     """PICO answered with an HTTP error status."""
 
     def __init__(self, status, reason=""):
-        super().__init__(f"PICO answered HTTP {status}{f': {reason}' if reason else ''}")
+        super().__init__(
+            f"PICO answered HTTP {status}{f': {reason}' if reason else ''}"
+        )
         self.status = status
         self.retryable = status >= 500 or status == 429
 
@@ -76,9 +78,13 @@ class PicoClient:
         try:
             response = self.session.post(self.url, json=body, timeout=self.timeout)
         except requests.Timeout as exc:
-            raise PicoTransportError(f"PICO did not answer in time ({exc.__class__.__name__}).") from None
+            raise PicoTransportError(
+                f"PICO did not answer in time ({exc.__class__.__name__})."
+            ) from None
         except requests.RequestException as exc:
-            raise PicoTransportError(f"PICO is unreachable ({exc.__class__.__name__}).") from None
+            raise PicoTransportError(
+                f"PICO is unreachable ({exc.__class__.__name__})."
+            ) from None
         if response.status_code == 401 or response.status_code == 403:
             raise PicoHttpError(response.status_code, "the API token was refused")
         if response.status_code != 200:
@@ -90,8 +96,12 @@ class PicoClient:
         try:
             payload = response.json()
         except ValueError:
-            raise PicoResponseError("PICO answered with something that is not JSON.") from None
-        if not isinstance(payload, dict) or not ("data" in payload or "errors" in payload):
+            raise PicoResponseError(
+                "PICO answered with something that is not JSON."
+            ) from None
+        if not isinstance(payload, dict) or not (
+            "data" in payload or "errors" in payload
+        ):
             raise PicoResponseError("PICO's answer is not a GraphQL response.")
         errors = payload.get("errors") or []
         if not isinstance(errors, list):

@@ -119,7 +119,8 @@ def schema_problems(schema):
     spreads = {
         "PicoCompletion": "subscription PicoCheck"
         " { operationOrderCompletesStream { ...PicoCompletion } }",
-        "PicoOperation": "subscription PicoCheck { operationsStream { ...PicoOperation } }",
+        "PicoOperation": "subscription PicoCheck"
+        " { operationsStream { ...PicoOperation } }",
     }
     problems = {}
     for name, document in all_documents().items():

@@ -6,7 +6,7 @@ with ``id`` and ``name`` is an operation.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 STREAMS = ("operationOrderCompletesStream", "operationsStream", "subOperationsStream")
 
@@ -73,16 +73,16 @@ def parse_time(value):
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         raise ValueError("date-time without offset")
-    return parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
 def format_time(value):
     """A naive UTC datetime to RFC 3339 text."""
-    return value.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_events(body):
-    """Parse a decoded JSON body into a list of events; raise PayloadError if unusable."""
+    """A decoded JSON body as a list of events; PayloadError when unusable."""
     items = body if isinstance(body, list) else [body]
     if not items:
         raise PayloadError(["the body holds no event"])
@@ -174,9 +174,13 @@ def _parse_completion(event):
             event.get("externalOrderId"), "externalOrderId", required=True
         ),
         "operation_id": check.text(operation.get("id"), "operation.id", required=True),
-        "order_index": check.integer(event.get("orderIndex"), "orderIndex", required=True),
+        "order_index": check.integer(
+            event.get("orderIndex"), "orderIndex", required=True
+        ),
         "at": check.time(event.get("at"), "at", required=True),
-        "started_at": check.time(summary.get("startedAt"), "operationSummary.startedAt"),
+        "started_at": check.time(
+            summary.get("startedAt"), "operationSummary.startedAt"
+        ),
         "cycle_time_ms": check.integer(
             summary.get("cycleTime"), "operationSummary.cycleTime"
         ),

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from pico_sim import PicoSimulator  # noqa: E402
+from pico_sim import PicoSimulator
 
 TOKEN = "test-token-not-secret"
 SEED = REPO / "pico_sim" / "seed" / "demo_operations.json"
@@ -55,11 +55,15 @@ class PicoCommon(PicoSimulatorMixin):
         cls.stock_location = cls.env.ref("stock.stock_location_stock")
         cls.screw = cls.make_product("PICO-SCREW", "Screw")
         cls.shade = cls.make_product("PICO-SHADE", "Shade")
-        cls.driver = cls.make_product("PICO-LED-DRIVER", "LED Driver", tracking="serial")
+        cls.driver = cls.make_product(
+            "PICO-LED-DRIVER", "LED Driver", tracking="serial"
+        )
         cls.lamp = cls.make_product("PICO-LAMP", "Desk Lamp", tracking="serial")
         cls.sensor = cls.make_product("PICO-SENSOR", "Sensor Kit")
         cls.widget = cls.make_product("WIDGET", "Widget")
-        cls.lamp_bom = cls.make_bom(cls.lamp, [(cls.driver, 1), (cls.screw, 2), (cls.shade, 1)])
+        cls.lamp_bom = cls.make_bom(
+            cls.lamp, [(cls.driver, 1), (cls.screw, 2), (cls.shade, 1)]
+        )
         cls.sensor_bom = cls.make_bom(cls.sensor, [(cls.screw, 1), (cls.shade, 1)])
         cls.widget_bom = cls.make_bom(cls.widget, [(cls.screw, 1)])
         cls.env["pico.operation"]._pico_sync_company(cls.company, full=True)
@@ -97,7 +101,8 @@ class PicoCommon(PicoSimulatorMixin):
                 "product_qty": 1,
                 "consumption": "strict",
                 "bom_line_ids": [
-                    Command.create({"product_id": p.id, "product_qty": q}) for p, q in lines
+                    Command.create({"product_id": p.id, "product_qty": q})
+                    for p, q in lines
                 ],
             }
         )
@@ -142,7 +147,8 @@ class PicoCommon(PicoSimulatorMixin):
 
     def sim_orders(self, production):
         return sorted(
-            (o["orderIndex"], o["state"]) for o in self.sim.orders(production.pico_order_ref)
+            (o["orderIndex"], o["state"])
+            for o in self.sim.orders(production.pico_order_ref)
         )
 
     def messages(self, production, **filters):

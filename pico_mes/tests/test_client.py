@@ -1,6 +1,7 @@
 import socket
 import unittest
 
+from ..services import documents
 from ..services.client import (
     PicoClient,
     PicoGraphQLError,
@@ -8,7 +9,6 @@ from ..services.client import (
     PicoResponseError,
     PicoTransportError,
 )
-from ..services import documents
 from .common import TOKEN, PicoSimulatorMixin
 
 
@@ -21,6 +21,7 @@ class TestClient(PicoSimulatorMixin, unittest.TestCase):
         cls.sim = cls.start_simulator()
 
     def setUp(self):
+        super().setUp()
         self.sim.clear_faults()
         self.client = PicoClient(self.sim.url, TOKEN, timeout=(2, 2))
         self.addCleanup(self.client.close)

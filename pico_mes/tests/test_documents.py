@@ -13,6 +13,7 @@ class TestDocuments(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         cls.schema = build_schema(SCHEMA.read_text())
 
     def test_all_documents_are_valid(self):

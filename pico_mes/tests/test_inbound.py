@@ -60,7 +60,9 @@ class TestInbound(PicoTransactionCase):
         self.assertEqual(unit.station, "Station 1")
         self.assertTrue(unit.completed_at and unit.cycle_time)
         self.assertIn(self.driver_lots[0].name, unit.consumed_serials)
-        raw_driver = production.move_raw_ids.filtered(lambda m: m.product_id == self.driver)
+        raw_driver = production.move_raw_ids.filtered(
+            lambda m: m.product_id == self.driver
+        )
         self.assertEqual(raw_driver.move_line_ids.lot_id, self.driver_lots[0])
 
     def test_serial_product_in_reverse_order_and_duplicated(self):
@@ -77,7 +79,9 @@ class TestInbound(PicoTransactionCase):
     def test_replayed_message_changes_nothing(self):
         production = self.make_mo(self.sensor, 2)
         self.dispatch()
-        messages, _dup = self.receive(self.sim.complete_unit(production.pico_order_ref, "op-sensor-kit", 0))
+        messages, _dup = self.receive(
+            self.sim.complete_unit(production.pico_order_ref, "op-sensor-kit", 0)
+        )
         messages.write({"state": "pending"})
         messages._process()
         self.assertEqual(messages.state, "done")
@@ -88,7 +92,11 @@ class TestInbound(PicoTransactionCase):
         production = self.make_mo(self.sensor, 3)
         self.dispatch()
         for index in (1, 0, 2):
-            self.receive(self.sim.complete_unit(production.pico_order_ref, "op-sensor-kit", index))
+            self.receive(
+                self.sim.complete_unit(
+                    production.pico_order_ref, "op-sensor-kit", index
+                )
+            )
         family = self.family(production)
         self.assertEqual(set(family.mapped("state")), {"done"})
         self.assertEqual(sum(family.mapped("qty_produced")), 3)
@@ -150,7 +158,9 @@ class TestInbound(PicoTransactionCase):
         self.env["pico.message"]._cron_process_inbound()
         self.assertEqual(messages.state, "done")
         self.assertEqual(
-            production.move_raw_ids.filtered(lambda m: m.product_id == self.driver).lot_ids.name,
+            production.move_raw_ids.filtered(
+                lambda m: m.product_id == self.driver
+            ).lot_ids.name,
             "DRV-NEW",
         )
 
@@ -196,7 +206,9 @@ class TestInbound(PicoTransactionCase):
         self.env["pico.message"]._cron_reconcile()
         self.assertEqual(self.stock(self.sensor), 1)
         self.env["pico.message"]._cron_reconcile()
-        self.assertEqual(self.stock(self.sensor), 1, "reconciling twice changes nothing")
+        self.assertEqual(
+            self.stock(self.sensor), 1, "reconciling twice changes nothing"
+        )
 
     def test_reconciliation_survives_pico_down(self):
         self.make_mo(self.sensor, 1)

@@ -11,16 +11,22 @@ class TestOutbound(PicoTransactionCase):
         for qty, production in productions.items():
             self.assertEqual(production.pico_state, "queued")
             self.assertEqual(production.pico_order_ref, production.name)
-            self.assertEqual(production.pico_unit_ids.mapped("order_index"), list(range(qty)))
+            self.assertEqual(
+                production.pico_unit_ids.mapped("order_index"), list(range(qty))
+            )
             self.assertEqual(self.sim.orders(production.pico_order_ref), [])
         self.dispatch()
         for qty, production in productions.items():
-            self.assertEqual(self.sim_orders(production), [(i, "open") for i in range(qty)])
+            self.assertEqual(
+                self.sim_orders(production), [(i, "open") for i in range(qty)]
+            )
             self.assertEqual(production.pico_state, "sent")
             self.assertEqual(self.messages(production).state, "done")
         requests = self.sim.stats()["graphqlRequests"]
         self.dispatch()
-        self.assertEqual(self.sim.stats()["graphqlRequests"], requests, "nothing left to send")
+        self.assertEqual(
+            self.sim.stats()["graphqlRequests"], requests, "nothing left to send"
+        )
 
     def test_replaying_a_message_changes_nothing_in_pico(self):
         production = self.make_mo(self.sensor, 3)
@@ -44,7 +50,9 @@ class TestOutbound(PicoTransactionCase):
         message.next_attempt_at = "2000-01-01 00:00:00"
         self.dispatch()
         self.assertEqual(message.state, "done")
-        self.assertEqual(self.sim_orders(production), [(0, "open"), (1, "open"), (2, "open")])
+        self.assertEqual(
+            self.sim_orders(production), [(0, "open"), (1, "open"), (2, "open")]
+        )
 
     def test_http_5xx_is_retried_then_failed_after_max_attempts(self):
         self.sim.set_faults(http_status=503)
@@ -68,7 +76,8 @@ class TestOutbound(PicoTransactionCase):
         self.assertIn("operation store unavailable", production.pico_error)
         activity = production.activity_ids
         self.assertEqual(
-            activity.activity_type_id, self.env.ref("pico_mes.mail_activity_pico_attention")
+            activity.activity_type_id,
+            self.env.ref("pico_mes.mail_activity_pico_attention"),
         )
         production.action_pico_retry()
         self.dispatch()
@@ -131,14 +140,17 @@ class TestOutbound(PicoTransactionCase):
         self.dispatch()
         self.assertEqual(cancel.state, "done")
         self.assertEqual(
-            self.sim_orders(production), [(0, "cancelled"), (1, "started"), (2, "cancelled")]
+            self.sim_orders(production),
+            [(0, "cancelled"), (1, "started"), (2, "cancelled")],
         )
 
     def test_cancel_before_dispatch_keeps_order(self):
         production = self.make_mo(self.sensor, 2)
         production.action_cancel()
         self.dispatch()
-        self.assertEqual(self.sim_orders(production), [(0, "cancelled"), (1, "cancelled")])
+        self.assertEqual(
+            self.sim_orders(production), [(0, "cancelled"), (1, "cancelled")]
+        )
 
     def test_cancel_waits_for_a_save_in_back_off(self):
         self.sim.set_faults(http_status=502, count=1)
@@ -147,7 +159,9 @@ class TestOutbound(PicoTransactionCase):
         production.action_cancel()
         self.dispatch()
         self.assertEqual(self.sim.orders(production.pico_order_ref), [])
-        self.assertEqual(self.messages(production, kind="order_cancel").state, "pending")
+        self.assertEqual(
+            self.messages(production, kind="order_cancel").state, "pending"
+        )
         self.messages(production).next_attempt_at = "2000-01-01 00:00:00"
         self.dispatch()
         self.assertEqual(self.sim_orders(production), [(0, "cancelled")])
@@ -175,9 +189,16 @@ class TestOutbound(PicoTransactionCase):
             [("production_id", "=", production.id), ("order_index", "=", 3)]
         ).state = "in_progress"
         self.change_quantity(production, 2)
-        states = dict(zip(production.pico_unit_ids.mapped("order_index"),
-                          production.pico_unit_ids.mapped("state"), strict=True))
-        self.assertEqual(states, {0: "sent", 1: "cancelled", 2: "cancelled", 3: "in_progress"})
+        states = dict(
+            zip(
+                production.pico_unit_ids.mapped("order_index"),
+                production.pico_unit_ids.mapped("state"),
+                strict=True,
+            )
+        )
+        self.assertEqual(
+            states, {0: "sent", 1: "cancelled", 2: "cancelled", 3: "in_progress"}
+        )
         self.dispatch()
         self.assertEqual(
             self.sim_orders(production),
@@ -188,7 +209,11 @@ class TestOutbound(PicoTransactionCase):
         production = self.make_mo(self.sensor, 5)
         self.dispatch()
         requests = self.sim.stats()["graphqlRequests"]
-        wizard = Form(self.env["mrp.production.split"].with_context(default_production_id=production.id))
+        wizard = Form(
+            self.env["mrp.production.split"].with_context(
+                default_production_id=production.id
+            )
+        )
         wizard.counter = 2
         split = wizard.save()
         split.production_detailed_vals_ids[0].quantity = 2
@@ -209,7 +234,9 @@ class TestOutbound(PicoTransactionCase):
         production.qty_producing = 1
         production.set_qty_producing()
         production.move_raw_ids.picked = True
-        production.with_context(skip_backorder=True, mo_ids_to_backorder=production.ids).button_mark_done()
+        production.with_context(
+            skip_backorder=True, mo_ids_to_backorder=production.ids
+        ).button_mark_done()
         backorder = production.procurement_group_id.mrp_production_ids - production
         self.assertEqual(production.state, "done")
         self.assertEqual(production.pico_unit_ids.mapped("order_index"), [0])
@@ -227,7 +254,9 @@ class TestOutbound(PicoTransactionCase):
         self.assertEqual(merged.pico_unit_ids.mapped("order_index"), [0, 1, 2])
         self.dispatch()
         self.assertEqual(self.sim_orders(first), [(0, "cancelled")])
-        self.assertEqual(self.sim_orders(merged), [(0, "open"), (1, "open"), (2, "open")])
+        self.assertEqual(
+            self.sim_orders(merged), [(0, "open"), (1, "open"), (2, "open")]
+        )
 
     def test_scheduler_created_orders_are_sent(self):
         route = self.env.ref("mrp.route_warehouse0_manufacture")
@@ -237,7 +266,9 @@ class TestOutbound(PicoTransactionCase):
             {"product_id": self.sensor.id, "product_min_qty": 2, "product_max_qty": 4}
         )
         self.env["procurement.group"].run_scheduler()
-        production = self.env["mrp.production"].search([("product_id", "=", self.sensor.id)])
+        production = self.env["mrp.production"].search(
+            [("product_id", "=", self.sensor.id)]
+        )
         self.assertEqual(production.state, "confirmed")
         self.assertEqual(len(production.pico_unit_ids), 4)
         self.dispatch()

@@ -58,8 +58,12 @@ class TestSettings(PicoTransactionCase):
         self.assertEqual(len(subscriptions), 2)
         secret = self.company._pico_webhook_secret()
         for subscription in subscriptions:
-            self.assertEqual(subscription["webhookUrl"], "http://odoo.example:8069/pico_mes/webhook")
-            self.assertEqual(subscription["webhookHeaders"], {"X-Pico-Webhook-Secret": secret})
+            self.assertEqual(
+                subscription["webhookUrl"], "http://odoo.example:8069/pico_mes/webhook"
+            )
+            self.assertEqual(
+                subscription["webhookHeaders"], {"X-Pico-Webhook-Secret": secret}
+            )
         messages = self.env["pico.message"].search([("kind", "=", "webhook_subscribe")])
         self.assertEqual(len(messages), 4)
         self.assertEqual(set(messages.mapped("state")), {"done"})
@@ -72,7 +76,10 @@ class TestSettings(PicoTransactionCase):
         self.settings().action_pico_rotate_webhook_secret()
         new = self.company._pico_webhook_secret()
         self.assertNotEqual(old, new)
-        headers = {s["webhookHeaders"]["X-Pico-Webhook-Secret"] for s in self.sim.subscriptions()}
+        headers = {
+            s["webhookHeaders"]["X-Pico-Webhook-Secret"]
+            for s in self.sim.subscriptions()
+        }
         self.assertEqual(headers, {new})
 
     def test_registration_failure_is_reported_and_logged(self):

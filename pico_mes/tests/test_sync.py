@@ -23,13 +23,17 @@ class TestSync(PicoTransactionCase):
         self.assertEqual(self.sensor.product_tmpl_id.pico_operation_id, self.op_sensor)
         self.assertEqual(self.op_lamp.mapping_state, "mapped")
         self.assertEqual(self.operation("op-control-box").mapping_state, "unmapped")
-        driver_line = self.lamp_bom.bom_line_ids.filtered(lambda l: l.product_id == self.driver)
+        driver_line = self.lamp_bom.bom_line_ids.filtered(
+            lambda line: line.product_id == self.driver
+        )
         self.assertEqual(driver_line.pico_attribute_id.pico_id, "attr-led-driver")
         self.assertFalse((self.lamp_bom.bom_line_ids - driver_line).pico_attribute_id)
 
     def test_incremental_sync_fetches_only_newer(self):
         self.assertEqual(self.sync(), (0, 0))
-        self.sim.upsert_operation({"id": "op-new", "name": "New", "externalId": "NEW-1"})
+        self.sim.upsert_operation(
+            {"id": "op-new", "name": "New", "externalId": "NEW-1"}
+        )
         self.sim.upsert_operation({"id": "op-sensor-kit", "name": "Sensor Kit 2"})
         created, updated = self.sync()
         self.assertEqual((created, updated), (1, 1))
@@ -48,13 +52,22 @@ class TestSync(PicoTransactionCase):
 
     def test_ambiguous_codes_link_nothing(self):
         dup = self.make_product("PICO-DUP", "Duplicate")
-        self.sim.upsert_operation({"id": "op-dup-1", "name": "Dup 1", "externalId": "PICO-DUP"})
         self.sim.upsert_operation(
-            {"id": "op-dup-2", "name": "Dup 2", "externalId": "X", "externalCodes": ["X", "PICO-DUP"]}
+            {"id": "op-dup-1", "name": "Dup 1", "externalId": "PICO-DUP"}
+        )
+        self.sim.upsert_operation(
+            {
+                "id": "op-dup-2",
+                "name": "Dup 2",
+                "externalId": "X",
+                "externalCodes": ["X", "PICO-DUP"],
+            }
         )
         twin_a = self.make_product("PICO-TWIN", "Twin A")
         twin_b = self.make_product("PICO-TWIN", "Twin B")
-        self.sim.upsert_operation({"id": "op-twin", "name": "Twin", "externalId": "PICO-TWIN"})
+        self.sim.upsert_operation(
+            {"id": "op-twin", "name": "Twin", "externalId": "PICO-TWIN"}
+        )
         self.sync()
         for product in (dup, twin_a, twin_b):
             self.assertFalse(product.product_tmpl_id.pico_operation_id)
@@ -78,7 +91,9 @@ class TestSync(PicoTransactionCase):
         self.sync(company=other, full=True)
         Operation = self.env["pico.operation"]
         self.assertEqual(Operation.search_count([("company_id", "=", other.id)]), 4)
-        self.assertEqual(Operation.search_count([("company_id", "=", self.company.id)]), 4)
+        self.assertEqual(
+            Operation.search_count([("company_id", "=", self.company.id)]), 4
+        )
 
     def test_cron_survives_pico_down(self):
         self.sim.set_faults(drop_connection=True)
@@ -92,7 +107,11 @@ class TestSyncQueries(PicoTransactionCase):
         super().setUpClass()
         cls.big_sim = cls.start_simulator(seed=generate_operations(1000))
         cls.big_company = cls.env["res.company"].create(
-            {"name": "Big Catalog", "pico_enabled": True, "pico_api_url": cls.big_sim.url}
+            {
+                "name": "Big Catalog",
+                "pico_enabled": True,
+                "pico_api_url": cls.big_sim.url,
+            }
         )
         cls.big_company.sudo().pico_api_token = TOKEN
 
@@ -112,4 +131,6 @@ class TestSyncQueries(PicoTransactionCase):
         Operation.flush_model()
         queries = self.env.cr.sql_log_count - before
         self.assertEqual(updated, 300)
-        self.assertLess(queries, 25, "a constant number of queries, not one per operation")
+        self.assertLess(
+            queries, 25, "a constant number of queries, not one per operation"
+        )

@@ -70,7 +70,9 @@ class TestWebhook(PicoCommon, HttpCase):
 
     def test_wrong_types_are_400_with_every_problem(self):
         event = self.event()
-        event["data"]["operationOrderCompletesStream"].update(orderIndex="one", at="yesterday")
+        event["data"]["operationOrderCompletesStream"].update(
+            orderIndex="one", at="yesterday"
+        )
         response = self.post(event)
         self.assertEqual(response.status_code, 400)
         problems = response.json()["problems"]
@@ -128,4 +130,6 @@ class TestWebhook(PicoCommon, HttpCase):
         self.assertEqual(self.deliver(), [200, 200])
         family = production.procurement_group_id.mrp_production_ids
         self.assertEqual(set(family.mapped("state")), {"done"})
-        self.assertEqual(sorted(family.lot_producing_id.mapped("name")), ["WEB-LAMP-0", "WEB-LAMP-1"])
+        self.assertEqual(
+            sorted(family.lot_producing_id.mapped("name")), ["WEB-LAMP-0", "WEB-LAMP-1"]
+        )
