@@ -1,0 +1,11 @@
+# The PICO simulator, building each ordered unit in 20 s; its state in /data.
+FROM python:3.11-slim
+RUN pip install --no-cache-dir "graphql-core>=3.2,<3.3" requests \
+    && useradd --system pico && mkdir /data && chown pico /data
+COPY pico_sim/ /app/pico_sim/
+WORKDIR /app
+USER pico
+EXPOSE 8070
+CMD ["python", "-m", "pico_sim", "--host", "0.0.0.0", "--port", "8070", \
+     "--db", "/data/state.sqlite", "--auto-build", "20", \
+     "--token", "pico-demo-token", "--public-url", "http://localhost:8070"]
