@@ -1,0 +1,40 @@
+"""The Docker demo's compose file is valid, with and without the test profile.
+
+A client-side check (``docker compose config``): no Docker engine is needed.
+"""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from .helpers import REPO
+
+COMPOSE_FILE = REPO / "docker" / "docker-compose.yml"
+DEMO_SERVICES = {"db", "pico-sim", "demo-init", "odoo"}
+
+
+def compose(*arguments: str) -> subprocess.CompletedProcess:
+    command = ["docker", "compose", "-f", str(COMPOSE_FILE), *arguments]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compose_cli():
+    if shutil.which("docker") is None:
+        pytest.skip("the docker CLI is not installed")
+    if compose("version").returncode:
+        pytest.skip("the docker CLI has no compose plugin")
+
+
+@pytest.mark.parametrize(
+    ("profile", "services"),
+    [([], DEMO_SERVICES), (["--profile", "test"], DEMO_SERVICES | {"tests"})],
+    ids=["default", "test-profile"],
+)
+def test_compose_config_is_valid(profile, services):
+    result = compose(*profile, "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout)
+    assert set(config["services"]) == services
