@@ -25,6 +25,9 @@
         "views/mrp_production_views.xml",
         "views/pico_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["pico_mes/static/tests/tours/**/*"],
+    },
     "installable": True,
     "application": False,
 }

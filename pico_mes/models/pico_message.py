@@ -432,10 +432,9 @@ class PicoMessage(models.Model):
     def _cron_reconcile(self):
         """Ask PICO for completions of open orders: catches missed webhooks."""
         for company in self.env["res.company"].search([("pico_enabled", "=", True)]):
-            try:
-                with self.env.cr.savepoint():
-                    self.with_company(company)._reconcile_company(company)
-            except PicoError as exc:
+            try:  # no savepoint: processing commits message by message
+                self.with_company(company)._reconcile_company(company)
+            except PicoError as exc:  # raised by PICO calls only: nothing to undo
                 _logger.warning(
                     "PICO reconciliation failed for %s: %s", company.name, exc
                 )

@@ -5,3 +5,4 @@ from . import test_sync
 from . import test_outbound
 from . import test_inbound
 from . import test_webhook
+from . import test_tours
