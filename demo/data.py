@@ -19,15 +19,14 @@ class Part:
     name: str
     tracking: str = "none"
     stock: int = 0
-    serial_prefix: str = ""  # serials in stock: PREFIX-0001, PREFIX-0002, ...
 
 
 PARTS = (
     Part("PICO-LAMP", "Desk Lamp", tracking="serial"),
     Part("PICO-SENSOR", "Sensor Kit"),
     Part("PICO-CTRL", "Control Box"),
-    Part("PICO-LED-DRIVER", "LED Driver", "serial", stock=20, serial_prefix="LED"),
-    Part("PICO-PCB", "PCB", "serial", stock=20, serial_prefix="PCB"),
+    Part("PICO-LED-DRIVER", "LED Driver", "serial", stock=20),
+    Part("PICO-PCB", "PCB", "serial", stock=20),
     Part("PICO-SCREW", "Screw", stock=500),
     Part("PICO-SHADE", "Shade", stock=100),
     Part("PICO-BOARD", "Sensor Board", stock=100),
@@ -80,11 +79,15 @@ def ensure_product(env, part, warehouse):
 
 
 def count_in_stock(env, product, part, location):
-    """An inventory adjustment: the part's stock, one quant per serial if tracked."""
+    """An inventory adjustment: the part's stock, one quant per serial if tracked.
+
+    Serials are named as the simulator generates the ones it scans
+    (PICO-LED-DRIVER-00001, ...), so that PICO consumes the serials in stock.
+    """
     if part.tracking == "serial":
         lots = env["stock.lot"].create(
             [
-                {"name": f"{part.serial_prefix}-{n:04d}", "product_id": product.id}
+                {"name": f"{part.code}-{n:05d}", "product_id": product.id}
                 for n in range(1, part.stock + 1)
             ]
         )
