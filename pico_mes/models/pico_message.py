@@ -170,7 +170,11 @@ class PicoMessage(models.Model):
 
     def _deliver(self, company, messages):
         """Send saves before cancels (a cancel only targets keys already saved)."""
-        client = company._pico_client()
+        try:
+            client = company._pico_client()
+        except PicoError as exc:  # not configured: wait for an administrator
+            messages._delivery_failed(exc, retryable=True)
+            return
         try:
             for kind, batch_kind in (
                 ("order_save", "save"),

@@ -1,3 +1,5 @@
+from freezegun import freeze_time
+
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
@@ -7,7 +9,10 @@ from .common import PicoTransactionCase
 @tagged("post_install", "-at_install")
 class TestOutbound(PicoTransactionCase):
     def test_confirm_orders_one_unit_per_quantity(self):
+        self.sim.set_faults(latency=5.0)  # a slow PICO must not matter: nothing is sent
         productions = {qty: self.make_mo(self.sensor, qty) for qty in (1, 3, 12)}
+        self.assertEqual(self.sim.stats()["graphqlRequests"], 0)
+        self.sim.clear_faults()
         for qty, production in productions.items():
             self.assertEqual(production.pico_state, "queued")
             self.assertEqual(production.pico_order_ref, production.name)
@@ -39,16 +44,20 @@ class TestOutbound(PicoTransactionCase):
 
     def test_pico_down_then_recovers_delivers_once(self):
         self.sim.set_faults(drop_connection=True)
-        production = self.make_mo(self.sensor, 3)
-        self.dispatch()
+        with freeze_time("2026-03-02 08:00:00"):
+            production = self.make_mo(self.sensor, 3)
+            self.dispatch()
         message = self.messages(production)
         self.assertEqual(message.state, "pending")
         self.assertEqual(message.attempts, 1)
         self.assertIn("unreachable", message.error)
         self.assertEqual(production.pico_state, "queued")
         self.sim.clear_faults()
-        message.next_attempt_at = "2000-01-01 00:00:00"
-        self.dispatch()
+        with freeze_time("2026-03-02 08:00:09"):  # first back-off: 10 s
+            self.dispatch()
+        self.assertEqual(message.state, "pending")
+        with freeze_time("2026-03-02 08:00:11"):
+            self.dispatch()
         self.assertEqual(message.state, "done")
         self.assertEqual(
             self.sim_orders(production), [(0, "open"), (1, "open"), (2, "open")]
@@ -102,6 +111,14 @@ class TestOutbound(PicoTransactionCase):
         before = self.sim.stats()["graphqlRequests"]
         self.dispatch()
         self.assertLessEqual(self.sim.stats()["graphqlRequests"] - before, 2)
+
+    def test_unconfigured_company_waits_without_raising(self):
+        production = self.make_mo(self.sensor, 1)
+        self.company.pico_api_url = False
+        self.dispatch()
+        message = self.messages(production)
+        self.assertEqual((message.state, message.attempts), ("pending", 1))
+        self.assertIn("No PICO API URL", message.error)
 
     def test_not_mapped_or_disabled_sends_nothing(self):
         production = self.make_mo(self.widget, 2)
