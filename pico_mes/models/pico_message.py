@@ -23,6 +23,8 @@ BACKOFF_SECONDS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
 ALIASES_PER_REQUEST = 50
 CLAIM_LIMIT = 200
 RUN_BUDGET_SECONDS = 60
+DISPATCH_CRON = "pico_mes.ir_cron_pico_dispatch"
+PROCESS_CRON = "pico_mes.ir_cron_pico_process"
 RECONCILE_CHUNK = 100
 INLINE_TRIES = 3
 CONFLICT_CODES = {
@@ -116,7 +118,7 @@ class PicoMessage(models.Model):
             [dict(vals, direction="out", state="pending") for vals in vals_list]
         )
         if messages:
-            self.env.ref("pico_mes.ir_cron_pico_dispatch")._trigger()
+            self.env.ref(DISPATCH_CRON).sudo()._trigger()
         return messages
 
     @api.model
@@ -131,17 +133,27 @@ class PicoMessage(models.Model):
     @api.model
     def _cron_dispatch(self):
         """Deliver due outbound messages, batched; never raises for PICO's sake."""
+        self._run_within_budget(
+            self._claim_due_outbound, self._deliver_by_company, DISPATCH_CRON
+        )
+
+    @api.model
+    def _run_within_budget(self, claim, handle, cron_xmlid):
+        """Claim and handle batches until none is left; past the time budget, wake
+        the cron again to go on, so that one run never holds a worker for long."""
         deadline = time.monotonic() + RUN_BUDGET_SECONDS
         while time.monotonic() < deadline:
-            messages = self._claim_due_outbound()
+            messages = claim()
             if not messages:
                 return
-            for company, company_messages in groupby(
-                messages, key=lambda m: m.company_id
-            ):
-                self._deliver(company, self.browse([m.id for m in company_messages]))
+            handle(messages)
             self._commit_progress()
-        self.env.ref("pico_mes.ir_cron_pico_dispatch")._trigger()
+        self.env.ref(cron_xmlid).sudo()._trigger()
+
+    @api.model
+    def _deliver_by_company(self, messages):
+        for company, company_messages in groupby(messages, key=lambda m: m.company_id):
+            self._deliver(company, self.browse([m.id for m in company_messages]))
 
     @api.model
     def _claim_due_outbound(self):
@@ -258,7 +270,7 @@ class PicoMessage(models.Model):
                         + timedelta(seconds=delay),
                     }
                 )
-                cron = self.env.ref("pico_mes.ir_cron_pico_dispatch")
+                cron = self.env.ref(DISPATCH_CRON).sudo()
                 cron._trigger(at=message.next_attempt_at)
             else:
                 message.write({"attempts": attempts})
@@ -317,13 +329,11 @@ class PicoMessage(models.Model):
 
     @api.model
     def _cron_process_inbound(self):
-        deadline = time.monotonic() + RUN_BUDGET_SECONDS
-        while time.monotonic() < deadline:
-            messages = self._claim_pending_inbound()
-            if not messages:
-                return
-            messages._process()
-        self.env.ref("pico_mes.ir_cron_pico_process").sudo()._trigger()
+        self._run_within_budget(
+            self._claim_pending_inbound,
+            lambda messages: messages._process(),
+            PROCESS_CRON,
+        )
 
     @api.model
     def _claim_pending_inbound(self, ids=None):
@@ -354,7 +364,7 @@ class PicoMessage(models.Model):
                 self.env.invalidate_all()
                 time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
             else:
-                self.env.ref("pico_mes.ir_cron_pico_process").sudo()._trigger()
+                self.env.ref(PROCESS_CRON).sudo()._trigger()
             self._commit_progress()
 
     def _apply_or_fail(self):
@@ -491,9 +501,9 @@ class PicoMessage(models.Model):
         to_retry.unit_ids.filtered(lambda u: u.state == "failed").state = "queued"
         to_retry.production_id.pico_error = False
         if to_retry.filtered(lambda m: m.direction == "out"):
-            self.env.ref("pico_mes.ir_cron_pico_dispatch").sudo()._trigger()
+            self.env.ref(DISPATCH_CRON).sudo()._trigger()
         if to_retry.filtered(lambda m: m.direction == "in"):
-            self.env.ref("pico_mes.ir_cron_pico_process").sudo()._trigger()
+            self.env.ref(PROCESS_CRON).sudo()._trigger()
         return True
 
     @api.autovacuum

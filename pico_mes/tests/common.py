@@ -6,6 +6,7 @@ test thread (``background_delivery=False``) so that HttpCase requests never race
 the test's own cursor.
 """
 
+import logging
 import sys
 from pathlib import Path
 
@@ -27,6 +28,7 @@ class PicoSimulatorMixin:
 
     @classmethod
     def start_simulator(cls, **options):
+        logging.getLogger("pico_sim.http").setLevel(logging.WARNING)  # one line a request
         options.setdefault("background_delivery", False)
         options.setdefault("retry_base_seconds", 0.01)
         options.setdefault("seed", str(SEED))
