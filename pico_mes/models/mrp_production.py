@@ -118,21 +118,24 @@ class MrpProduction(models.Model):
 
     def _pico_order(self):
         """Order every unit of these newly confirmed MOs (outbox rows, no HTTP)."""
-        units_by_production = {}
         unit_vals = []
         for production in self:
             operation = production._pico_operation()
-            if not operation:
-                production.pico_note = self.env._(
-                    "No PICO operation is mapped to this product or its BoM."
+            if not operation.active:
+                production.pico_note = (
+                    self.env._(
+                        "The PICO operation %s is archived in PICO.", operation.name
+                    )
+                    if operation
+                    else self.env._(
+                        "No PICO operation is mapped to this product or its BoM."
+                    )
                 )
                 continue
             production.write(
                 {"pico_order_ref": production.name, "pico_operation_id": operation.id}
             )
-            vals = production._pico_unit_vals(production._pico_unit_count(), 0)
-            units_by_production[production] = len(vals)
-            unit_vals += vals
+            unit_vals += production._pico_unit_vals(production._pico_unit_count(), 0)
         units = self.env["pico.unit"].sudo().create(unit_vals)
         self._pico_queue_saves(units)
 
@@ -157,9 +160,7 @@ class MrpProduction(models.Model):
         ]
 
     def _pico_queue_saves(self, units):
-        by_production = defaultdict(lambda: self.env["pico.unit"])
-        for unit in units:
-            by_production[unit.production_id] |= unit
+        by_production = self._pico_group_by_production(units)
         self.env["pico.message"].sudo()._queue(
             [
                 {

@@ -131,6 +131,13 @@ class TestOutbound(PicoTransactionCase):
         self.assertFalse(production.pico_note)
         self.assertFalse(self.messages(production))
 
+    def test_archived_operation_is_not_ordered(self):
+        self.op_sensor.active = False
+        production = self.make_mo(self.sensor, 1)
+        self.assertEqual(production.pico_state, "none")
+        self.assertIn("archived in PICO", production.pico_note)
+        self.assertFalse(self.messages(production))
+
     def test_fractional_quantity_is_refused_from_the_form(self):
         production = self.make_mo(self.sensor, 1.5, confirm=False)
         with self.assertRaisesRegex(UserError, "whole number"):
