@@ -27,7 +27,7 @@ class PicoMrpAdapter(models.AbstractModel):
         """Apply one completion; return (outcome, unit): done or unmatched."""
         unit = self._unit_of(company, event)
         if unit.operation_pico_id != event.operation_id:
-            if unit.state in OPEN_STATES:
+            if unit.state in OPEN_STATES or unit.state == "done":  # WIP may come late
                 unit._record_wip(event)
                 return "done", unit
             return "unmatched", unit

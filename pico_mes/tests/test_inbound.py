@@ -198,6 +198,15 @@ class TestInbound(PicoTransactionCase):
         self.assertIn("op-proc-solder", unit.wip_log)
         self.assertEqual(production.pico_state, "in_progress")
         self.assertEqual(self.stock(self.sensor), 0)
+        self.receive(self.sim.complete_unit(production.pico_order_ref, "op-sensor-kit", 0))
+        late = self.sim.complete_wip(
+            production.pico_order_ref, "op-sensor-kit", 0, "op-proc-solder"
+        )
+        late["operation"]["id"] = "op-proc-test"  # another child, delivered late
+        messages, _dup = self.receive(late)
+        self.assertEqual((messages.state, unit.state), ("done", "done"))
+        self.assertIn("op-proc-test", unit.wip_log)
+        self.assertEqual(self.stock(self.sensor), 1)
 
     def test_reconciliation_picks_up_missed_completions(self):
         production = self.make_mo(self.sensor, 2)
