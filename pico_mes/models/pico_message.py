@@ -230,51 +230,56 @@ class PicoMessage(models.Model):
                 self.env._("PICO rejected the request: %s", message), False
             )
             return
-        position = 0
+        position, delivered, answers = 0, self.browse(), {}
         for message in self:
             count = len(message._payload().get("inputs", []))
             aliases = [documents.alias(i) for i in range(position, position + count)]
             position += count
-            answers = {a: (data or {}).get(a) for a in aliases}
             problems = [failed_aliases[a] for a in aliases if a in failed_aliases]
             if problems:
                 message._delivery_failed(
                     self.env._("PICO rejected: %s", "; ".join(problems)), False
                 )
             else:
-                message._delivered(answers)
+                delivered |= message
+                answers[message.id] = {a: (data or {}).get(a) for a in aliases}
+        delivered._delivered(answers)
 
-    def _delivered(self, answer):
-        self.write(
-            {
-                "state": "done",
-                "answer": json.dumps(answer, indent=1, sort_keys=True),
-                "error": False,
-                "attempts": self.attempts + 1,
-                "done_at": fields.Datetime.now(),
-            }
-        )
-        if self.kind == "order_save":
-            self.unit_ids.filtered(lambda u: u.state == "queued").state = "sent"
+    def _delivered(self, answers):
+        """Record PICO's answer ({message id: answer}); saved units are now sent."""
+        now = fields.Datetime.now()
+        for message in self:
+            message.write(
+                {
+                    "state": "done",
+                    "answer": json.dumps(answers[message.id], indent=1, sort_keys=True),
+                    "error": False,
+                    "attempts": message.attempts + 1,
+                    "done_at": now,
+                }
+            )
+        saves = self.filtered(lambda m: m.kind == "order_save")
+        saves.unit_ids.filtered(lambda u: u.state == "queued").state = "sent"
 
     def _delivery_failed(self, error, retryable):
-        for message in self:
-            attempts = message.attempts + 1
-            if retryable and attempts < MAX_ATTEMPTS:
-                delay = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
-                message.write(
-                    {
-                        "attempts": attempts,
-                        "error": str(error),
-                        "next_attempt_at": fields.Datetime.now()
-                        + timedelta(seconds=delay),
-                    }
-                )
-                cron = self.env.ref(DISPATCH_CRON).sudo()
-                cron._trigger(at=message.next_attempt_at)
-            else:
-                message.write({"attempts": attempts})
-                message._fail(str(error))
+        """Back off while it may pass; past MAX_ATTEMPTS, or if permanent, fail."""
+        now = fields.Datetime.now()
+        retry = self.filtered(lambda m: retryable and m.attempts + 1 < MAX_ATTEMPTS)
+        for message in retry:
+            delay = BACKOFF_SECONDS[min(message.attempts, len(BACKOFF_SECONDS) - 1)]
+            message.write(
+                {
+                    "attempts": message.attempts + 1,
+                    "error": str(error),
+                    "next_attempt_at": now + timedelta(seconds=delay),
+                }
+            )
+        if retry:
+            first = min(retry.mapped("next_attempt_at"))
+            self.env.ref(DISPATCH_CRON).sudo()._trigger(at=first)
+        for message in self - retry:
+            message.attempts += 1
+            message._fail(str(error))
 
     def _fail(self, error):
         """Permanent failure: the message, its units and its MO show it, with a task."""

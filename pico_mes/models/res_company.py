@@ -114,7 +114,7 @@ class ResCompany(models.Model):
                 except PicoError as exc:
                     message._fail(str(exc))
                     raise
-                message._delivered(data)
+                message._delivered({message.id: data})
         finally:
             client.close()
 

@@ -28,7 +28,9 @@ class PicoSimulatorMixin:
 
     @classmethod
     def start_simulator(cls, **options):
-        logging.getLogger("pico_sim.http").setLevel(logging.WARNING)  # one line a request
+        logging.getLogger("pico_sim.http").setLevel(
+            logging.WARNING
+        )  # one line a request
         options.setdefault("background_delivery", False)
         options.setdefault("retry_base_seconds", 0.01)
         options.setdefault("seed", str(SEED))

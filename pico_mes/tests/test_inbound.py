@@ -198,7 +198,9 @@ class TestInbound(PicoTransactionCase):
         self.assertIn("op-proc-solder", unit.wip_log)
         self.assertEqual(production.pico_state, "in_progress")
         self.assertEqual(self.stock(self.sensor), 0)
-        self.receive(self.sim.complete_unit(production.pico_order_ref, "op-sensor-kit", 0))
+        self.receive(
+            self.sim.complete_unit(production.pico_order_ref, "op-sensor-kit", 0)
+        )
         late = self.sim.complete_wip(
             production.pico_order_ref, "op-sensor-kit", 0, "op-proc-solder"
         )
