@@ -46,7 +46,7 @@ def main():
 def confirm_ratio(env, company, sensor, orders):
     """Alternate disabled/enabled rounds so that drift hits both sides alike."""
     seconds = {False: 0.0, True: 0.0}
-    rounds = 4
+    rounds = 8
     for enabled in itertools.islice(itertools.cycle((False, True)), rounds * 2):
         company.pico_enabled = enabled
         productions = [make_mo(env, sensor, 1) for _i in range(orders // rounds)]
