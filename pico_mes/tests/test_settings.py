@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import Form, tagged
@@ -27,6 +28,32 @@ class TestSettings(PicoTransactionCase):
                 with self.assertRaises(AccessError):
                     company.read([field])
             self.assertTrue(company.read(["pico_enabled", "pico_api_url"]))
+
+    def test_another_company_sees_nothing_of_ours(self):
+        other = self.env["res.company"].create({"name": "Other Plant"})
+        outsider = self.mrp_user.copy(
+            {
+                "login": "other-plant-manager",
+                "company_id": other.id,
+                "company_ids": [Command.set(other.ids)],
+            }
+        )
+        outsider.groups_id |= self.env.ref("pico_mes.group_pico_manager")
+        self.make_mo(self.sensor, 1)
+        for model in ("pico.unit", "pico.message", "pico.operation"):
+            self.assertFalse(self.env[model].with_user(outsider).search([]), model)
+        self.assertTrue(self.env["pico.unit"].with_user(self.mrp_user).search([]))
+
+    def test_done_messages_are_deleted_after_retention(self):
+        production = self.make_mo(self.sensor, 1)
+        self.env["pico.message"]._cron_dispatch()
+        production.action_cancel()  # a pending message, kept whatever its age
+        messages = self.env["pico.message"].search(
+            [("production_id", "=", production.id)]
+        )
+        messages.write({"done_at": "2020-01-01 00:00:00"})
+        self.env["pico.message"]._gc_done_messages()
+        self.assertEqual(messages.exists().mapped("kind"), ["order_cancel"])
 
     def test_test_connection_success(self):
         action = self.settings().action_pico_test_connection()
