@@ -113,13 +113,21 @@ class PicoMessage(models.Model):
 
     @api.model
     def _queue(self, vals_list):
-        """Create outbound rows and wake the dispatcher (after commit)."""
+        """Create outbound rows; the dispatcher is woken when they are committed."""
         messages = self.create(
             [dict(vals, direction="out", state="pending") for vals in vals_list]
         )
         if messages:
-            self.env.ref(DISPATCH_CRON).sudo()._trigger()
+            self._wake_dispatcher_at_commit()
         return messages
+
+    @api.model
+    def _wake_dispatcher_at_commit(self):
+        """One cron trigger per transaction, however many orders it confirms."""
+        precommit = self.env.cr.precommit
+        if not precommit.data.get("pico_mes.wake_dispatcher"):
+            precommit.data["pico_mes.wake_dispatcher"] = True
+            precommit.add(self.env.ref(DISPATCH_CRON).sudo()._trigger)
 
     @api.model
     def _dump(self, payload):

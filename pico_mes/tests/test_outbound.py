@@ -33,6 +33,15 @@ class TestOutbound(PicoTransactionCase):
             self.sim.stats()["graphqlRequests"], requests, "nothing left to send"
         )
 
+    def test_the_dispatcher_is_woken_once_per_transaction(self):
+        cron = self.env.ref("pico_mes.ir_cron_pico_dispatch")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        for _i in range(3):
+            self.make_mo(self.sensor, 1)
+        self.env.cr.precommit.run()  # what a commit runs
+        new = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
+        self.assertEqual(len(new), 1)
+
     def test_replaying_a_message_changes_nothing_in_pico(self):
         production = self.make_mo(self.sensor, 3)
         self.dispatch()
