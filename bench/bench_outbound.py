@@ -7,7 +7,7 @@
 3. Units delivered per HTTP request when 1,000 units are pending (target: >= 20).
 """
 
-import itertools
+from statistics import median
 
 from harness import Meter, enable_pico, odoo_env, parse_args, report, simulator
 from products import make_mo, sensor_kit
@@ -30,7 +30,10 @@ def main():
         [
             (f"{args.orders} MOs, PICO disabled", f"{seconds[False]:.2f} s"),
             (f"{args.orders} MOs, PICO enabled and slow", f"{seconds[True]:.2f} s"),
-            ("ratio enabled / disabled", f"{ratio:.3f} (target <= 1.15)"),
+            (
+                "ratio enabled / disabled (median of 8 rounds)",
+                f"{ratio:.3f} (target <= 1.15)",
+            ),
         ],
     )
     report(
@@ -44,18 +47,24 @@ def main():
 
 
 def confirm_ratio(env, company, sensor, orders):
-    """Alternate disabled/enabled rounds so that drift hits both sides alike."""
-    seconds = {False: 0.0, True: 0.0}
+    """Alternate disabled/enabled rounds; the median of the rounds' ratios resists
+    drift and the odd slow round on a noisy machine."""
+    seconds, ratios = {False: 0.0, True: 0.0}, []
     rounds = 8
-    for enabled in itertools.islice(itertools.cycle((False, True)), rounds * 2):
-        company.pico_enabled = enabled
-        productions = [make_mo(env, sensor, 1) for _i in range(orders // rounds)]
-        with Meter(env) as meter:
-            for production in productions:
-                production.action_confirm()
-        seconds[enabled] += meter.seconds
+    for _round in range(rounds):
+        spent = {}
+        for enabled in (False, True):
+            company.pico_enabled = enabled
+            productions = [make_mo(env, sensor, 1) for _i in range(orders // rounds)]
+            with Meter(env) as meter:
+                for production in productions:
+                    production.action_confirm()
+                    env.cr.precommit.run()  # what each user's commit runs
+            spent[enabled] = meter.seconds
+            seconds[enabled] += meter.seconds
+        ratios.append(spent[True] / spent[False])
     company.pico_enabled = True
-    return seconds[True] / seconds[False], seconds
+    return median(ratios), seconds
 
 
 def extra_queries(env, company, sensor):
@@ -67,6 +76,7 @@ def extra_queries(env, company, sensor):
             production = make_mo(env, sensor, quantity)
             with Meter(env) as meter:
                 production.action_confirm()
+                env.cr.precommit.run()
             counts[enabled] = meter.queries
         extra[quantity] = counts[True] - counts[False]
     company.pico_enabled = True
