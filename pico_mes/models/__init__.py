@@ -7,5 +7,5 @@ from . import mrp_bom
 from . import mrp_bom_line
 from . import pico_unit
 from . import pico_message
-from . import pico_mrp_adapter
 from . import mrp_production
+from . import pico_mrp_adapter

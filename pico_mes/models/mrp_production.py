@@ -6,7 +6,7 @@ from odoo.tools import float_is_zero, float_round
 
 from .pico_unit import OPEN_STATES, UNSTARTED_STATES
 
-PICO_OPEN_STATES = ("confirmed", "progress", "to_close")
+OPEN_PRODUCTION_STATES = ("confirmed", "progress", "to_close")
 
 
 class MrpProduction(models.Model):
@@ -91,7 +91,7 @@ class MrpProduction(models.Model):
             raise UserError(fractional._pico_fractional_message())
         result = super().action_confirm()
         candidates -= fractional
-        candidates.filtered(lambda p: p.state in PICO_OPEN_STATES)._pico_order()
+        candidates.filtered(lambda p: p.state in OPEN_PRODUCTION_STATES)._pico_order()
         for production in fractional:
             production._pico_flag_error(production._pico_fractional_message())
         return result
@@ -249,7 +249,7 @@ class MrpProduction(models.Model):
         result = super().write(vals)
         if "product_qty" in vals and not self.env.context.get("pico_splitting"):
             self.filtered(
-                lambda p: p.pico_order_ref and p.state in PICO_OPEN_STATES
+                lambda p: p.pico_order_ref and p.state in OPEN_PRODUCTION_STATES
             )._pico_follow_quantity()
         return result
 

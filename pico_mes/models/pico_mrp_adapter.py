@@ -4,10 +4,9 @@ from odoo import api, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 
+from .mrp_production import OPEN_PRODUCTION_STATES
 from .pico_message import PicoProcessingError
 from .pico_unit import OPEN_STATES
-
-OPEN_PRODUCTION_STATES = ("confirmed", "progress", "to_close")
 
 
 class PicoMrpAdapter(models.AbstractModel):
