@@ -9,21 +9,25 @@ def make_product(env, code, name, tracking="none"):
     )
 
 
+def make_bom(env, product, lines):
+    """A strict BoM for one ``product`` from (component, quantity) pairs."""
+    return env["mrp.bom"].create(
+        {
+            "product_tmpl_id": product.product_tmpl_id.id,
+            "consumption": "strict",
+            "bom_line_ids": [
+                Command.create({"product_id": p.id, "product_qty": q}) for p, q in lines
+            ],
+        }
+    )
+
+
 def sensor_kit(env, stock=100000):
     """An untracked product (PICO-SENSOR) with two untracked components in stock."""
     screw = make_product(env, "BENCH-SCREW", "Screw")
     board = make_product(env, "BENCH-BOARD", "Board")
     sensor = make_product(env, "PICO-SENSOR", "Sensor Kit")
-    env["mrp.bom"].create(
-        {
-            "product_tmpl_id": sensor.product_tmpl_id.id,
-            "consumption": "strict",
-            "bom_line_ids": [
-                Command.create({"product_id": screw.id, "product_qty": 4}),
-                Command.create({"product_id": board.id, "product_qty": 1}),
-            ],
-        }
-    )
+    make_bom(env, sensor, [(screw, 4), (board, 1)])
     location = env.ref("stock.stock_location_stock")
     for component in (screw, board):
         env["stock.quant"]._update_available_quantity(component, location, stock)
@@ -41,16 +45,7 @@ def desk_lamp(env, serials=200):
     driver = make_product(env, "PICO-LED-DRIVER", "LED Driver", tracking="serial")
     screw = make_product(env, "BENCH-LAMP-SCREW", "Lamp Screw")
     lamp = make_product(env, "PICO-LAMP", "Desk Lamp", tracking="serial")
-    env["mrp.bom"].create(
-        {
-            "product_tmpl_id": lamp.product_tmpl_id.id,
-            "consumption": "strict",
-            "bom_line_ids": [
-                Command.create({"product_id": driver.id, "product_qty": 1}),
-                Command.create({"product_id": screw.id, "product_qty": 2}),
-            ],
-        }
-    )
+    make_bom(env, lamp, [(driver, 1), (screw, 2)])
     location = env.ref("stock.stock_location_stock")
     env["stock.quant"]._update_available_quantity(screw, location, 100000)
     lots = env["stock.lot"].create(
