@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VAR="$REPO/var"
+VAR="${PICO_VAR:-$REPO/var}"  # PICO_VAR: another place, e.g. for the set-up tests
 mkdir -p "$VAR"
 
 say() { printf '\033[1m== %s\033[0m\n' "$*"; }

@@ -1,7 +1,8 @@
 # Where Odoo 18 comes from, sourced by lib.sh.  In order:
 #   1. ODOO_SRC=/path/to/odoo   an existing Odoo 18 tree, with a virtualenv made for it
 #   2. python3 imports Odoo 18  used as it is, nothing installed
-#   3. otherwise                a shallow clone of Odoo 18.0 under var/odoo (from
+#   3. otherwise (or ODOO_BOOTSTRAP=always)
+#                               a shallow clone of Odoo 18.0 under var/odoo (from
 #                               ODOO_REPO, a git URL or local path; default: Odoo's
 #                               official repository) and a virtualenv var/venv
 # Each step writes its result under a temporary name and renames it when complete,
@@ -23,7 +24,7 @@ PY
 
 # require_odoo: set PYTHON, ODOO_ROOT, ODOO_BIN and ADDONS_PATH for the other scripts.
 require_odoo() {
-    if [ -z "${ODOO_SRC:-}" ] && python_has_odoo18 python3; then
+    if [ -z "${ODOO_SRC:-}" ] && [ "${ODOO_BOOTSTRAP:-}" != always ] && python_has_odoo18 python3; then
         PYTHON="$(command -v python3)"
     else
         [ -n "${ODOO_SRC:-}" ] || ODOO_SRC="$(odoo_clone)"

@@ -1,6 +1,6 @@
 # Odoo 18 with the Python requirements of pico_mes (the official image lacks
 # graphql-core); the "test" stage adds the test runner.
-FROM odoo:18.0 AS odoo
+FROM odoo:18.0-20250930 AS odoo
 USER root
 COPY requirements.txt /tmp/pico_mes/
 RUN pip3 install --no-cache-dir --break-system-packages -r /tmp/pico_mes/requirements.txt

@@ -1,6 +1,7 @@
 # The PICO simulator, building each ordered unit in 20 s; its state in /data.
-FROM python:3.11-slim
-RUN pip install --no-cache-dir "graphql-core>=3.2,<3.3" requests \
+FROM python:3.11.10-slim-bookworm
+COPY requirements.txt /tmp/pico_sim/
+RUN pip install --no-cache-dir -r /tmp/pico_sim/requirements.txt \
     && useradd --system pico && mkdir /data && chown pico /data
 COPY pico_sim/ /app/pico_sim/
 WORKDIR /app

@@ -1,0 +1,50 @@
+"""docker/ stays the third way in, consistent with bin/odoo-env.sh: the same Odoo branch,
+the same requirements files, and base images pinned to an exact release."""
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+DOCKER = REPO / "docker"
+OUR_IMAGES = re.compile(r"^pico-mes/")
+EXACT = re.compile(r"^[\w./-]+(:[\w.-]*\d+\.\d+[\w.-]*)?(@sha256:[0-9a-f]{64})?$")
+
+
+def base_images():
+    images = []
+    for dockerfile in DOCKER.glob("*.Dockerfile"):
+        stages = set()
+        for line in dockerfile.read_text().splitlines():
+            match = re.match(r"FROM\s+(\S+)(?:\s+AS\s+(\S+))?", line, re.IGNORECASE)
+            if match:
+                if match[1] not in stages:
+                    images.append(match[1])
+                stages.add(match[2])
+    compose = (DOCKER / "docker-compose.yml").read_text()
+    images += re.findall(r"^\s*image:\s*(\S+)", compose, re.MULTILINE)
+    return [image for image in images if not OUR_IMAGES.match(image)]
+
+
+def test_every_base_image_is_pinned_to_an_exact_release():
+    images = base_images()
+    assert images, "no base image found"
+    for image in images:
+        tagged = ":" in image.split("/")[-1] or "@sha256:" in image
+        assert tagged and EXACT.match(image), f"{image} is not pinned to a release"
+
+
+def test_the_image_runs_the_odoo_branch_of_the_local_set_up():
+    branch = re.search(
+        r'ODOO_BRANCH="\$\{ODOO_BRANCH:-([\d.]+)\}"',
+        (REPO / "bin" / "odoo-env.sh").read_text(),
+    )[1]
+    odoo_images = [i for i in base_images() if i.startswith("odoo:")]
+    assert odoo_images and all(i.startswith(f"odoo:{branch}-") for i in odoo_images)
+
+
+def test_the_images_install_the_same_requirements_files():
+    odoo_image = (DOCKER / "odoo.Dockerfile").read_text()
+    assert "-r /tmp/pico_mes/requirements.txt" in odoo_image
+    assert "-r /tmp/pico_mes/requirements-test.txt" in odoo_image
+    simulator = (DOCKER / "pico-sim.Dockerfile").read_text()
+    assert "-r /tmp/pico_sim/requirements.txt" in simulator
