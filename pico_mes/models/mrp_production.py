@@ -180,7 +180,11 @@ class MrpProduction(models.Model):
     # ------------------------------------------------------------- cancel
 
     def _pico_queue_cancels(self, units):
-        """Cancel units in PICO: cancelAll when no other unit of the order lives on."""
+        """Cancel units in PICO: cancelAll when no other unit of the order lives on.
+
+        Only unstarted units: one PICO has started is never called cancelled.
+        """
+        units = units.filtered(lambda u: u.state in UNSTARTED_STATES)
         messages = []
         for production, batch in self._pico_group_by_production(units).items():
             siblings = self.env["pico.unit"].search_count(
@@ -223,25 +227,56 @@ class MrpProduction(models.Model):
     def _action_cancel(self):
         if self.env.context.get("pico_cancelling"):  # mrp re-enters through moves
             return super()._action_cancel()
-        open_units = self.pico_unit_ids.filtered(lambda u: u.state in OPEN_STATES)
-        in_pico = self.pico_unit_ids.filtered(
-            lambda u: u.state in ("in_progress", "done")
-        )
+        units = self.pico_unit_ids.filtered(lambda u: u.state != "cancelled")
         result = super(
             MrpProduction, self.with_context(pico_cancelling=True)
         )._action_cancel()
-        if open_units:
-            self._pico_queue_cancels(open_units)
-        for production, units in self._pico_group_by_production(in_pico).items():
+        self._pico_release_units(units)
+        return result
+
+    def _pico_release_units(self, units):
+        """Units PICO is no longer to build for Odoo.
+
+        Unstarted ones are cancelled in PICO. Started (or finished) ones cannot
+        be, so they keep their state and their MO says why.
+        """
+        unstarted = units.filtered(lambda u: u.state in UNSTARTED_STATES)
+        if unstarted:
+            self._pico_queue_cancels(unstarted)
+        for production, batch in self._pico_group_by_production(
+            units - unstarted
+        ).items():
             production.message_post(
                 body=self.env._(
                     "PICO had already started or finished units %(units)s: they "
                     "cannot be cancelled in PICO. Later completions will be listed "
                     "as unmatched PICO messages.",
-                    units=", ".join(str(i) for i in units.mapped("order_index")),
+                    units=", ".join(str(i) for i in batch.mapped("order_index")),
                 )
             )
+
+    # ------------------------------------------------------ hand production
+
+    def button_mark_done(self):
+        pico_orders = self.filtered(
+            lambda p: p.pico_order_ref and p.state in OPEN_PRODUCTION_STATES
+        )
+        result = super().button_mark_done()
+        pico_orders._pico_release_hand_produced()
         return result
+
+    def _pico_release_hand_produced(self):
+        """Open units left on MOs now done: Odoo produced (or dropped) them by hand.
+
+        The unit PICO itself just completed (context ``pico_keep_unit_ids``) is
+        not one of them.
+        """
+        keep = set(self.env.context.get("pico_keep_unit_ids") or [])
+        units = self.filtered(lambda p: p.state == "done").pico_unit_ids.filtered(
+            lambda u: u.state in OPEN_STATES and u.id not in keep
+        )
+        if units:
+            self._pico_release_units(units)
 
     # ------------------------------------------------- quantity and splits
 
@@ -319,7 +354,9 @@ class MrpProduction(models.Model):
         """Hand each MO of a split as many open units as it now builds.
 
         Units named in context ``pico_keep_unit_ids`` stay on the original MO;
-        the others follow in index order. Nothing new is sent to PICO.
+        then unstarted units before started ones (the original MO is the one a
+        user produces by hand: PICO's started work goes on in the backorder),
+        each in index order. Nothing new is sent to PICO.
         """
         keep = set(self.env.context.get("pico_keep_unit_ids") or [])
         chains, origin = defaultdict(list), None
@@ -328,7 +365,13 @@ class MrpProduction(models.Model):
                 origin = production
             chains[origin].append(production)
         for origin, chain in chains.items():
-            units = holders[origin].sorted(lambda u: (u.id not in keep, u.order_index))
+            units = holders[origin].sorted(
+                lambda u: (
+                    u.id not in keep,
+                    u.state not in UNSTARTED_STATES,
+                    u.order_index,
+                )
+            )
             for production in chain:
                 count = production._pico_unit_count()
                 taken, units = units[:count], units[count:]
@@ -342,7 +385,7 @@ class MrpProduction(models.Model):
                 if taken:
                     taken.sudo().production_id = production
             if units:
-                self._pico_queue_cancels(units)
+                self._pico_release_units(units)
 
     # ------------------------------------------------------ attention, UI
 
