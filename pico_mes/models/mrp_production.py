@@ -86,7 +86,10 @@ class MrpProduction(models.Model):
         candidates = self.filtered(
             lambda p: p.state == "draft" and p.company_id.pico_enabled
         )
-        fractional = candidates.filtered(lambda p: p._pico_unit_count() is None)
+        candidates._pico_use_product_uom()
+        fractional = candidates.filtered(
+            lambda p: p._pico_operation().active and p._pico_unit_count() is None
+        )
         if fractional and not self.env.su:
             raise UserError(fractional._pico_fractional_message())
         result = super().action_confirm()
@@ -108,6 +111,34 @@ class MrpProduction(models.Model):
         if not float_is_zero(quantity - whole, precision_digits=digits):
             return None
         return int(whole)
+
+    def _pico_use_product_uom(self):
+        """PICO builds one unit of the product's UoM at a time: an order in
+        another UoM (1 Dozen) becomes that many units (12 Units) before it is
+        confirmed, so that each completion produces exactly one of them."""
+        for production in self.filtered(
+            lambda p: (
+                p.product_uom_id != p.product_id.uom_id and p._pico_operation().active
+            )
+        ):
+            count = production._pico_unit_count()
+            if count is None:
+                continue  # refused as fractional by the caller
+            note = self.env._(
+                "PICO builds one unit (%(uom)s) at a time: this order for "
+                "%(qty)s %(ordered)s is now for %(count)s %(uom)s.",
+                uom=production.product_id.uom_id.name,
+                qty=f"{production.product_qty:g}",
+                ordered=production.product_uom_id.name,
+                count=count,
+            )
+            production.write(
+                {
+                    "product_qty": count,
+                    "product_uom_id": production.product_id.uom_id.id,
+                }
+            )
+            production.message_post(body=note)
 
     def _pico_fractional_message(self):
         return self.env._(

@@ -1,4 +1,5 @@
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..services.payload import parse_events
@@ -76,3 +77,64 @@ class TestUnitsOfMeasure(PicoTransactionCase):
         self.assertAlmostEqual(self.stock(self.copper, self.copper_lot), 9.5)
         self.assertAlmostEqual(self.stock(self.copper, self.other_copper_lot), 10)
         self.assertEqual(self.stock(self.sensor), 1)
+
+    def test_order_in_dozens_is_built_unit_by_unit(self):
+        """1 Dozen of a product kept in Units: 12 PICO units, each one produced."""
+        production = self.env["mrp.production"].create(
+            {
+                "product_id": self.sensor.id,
+                "bom_id": self.sensor_bom.id,
+                "product_qty": 1,
+                "product_uom_id": self.dozen.id,
+            }
+        )
+        production.action_confirm()
+        self.assertEqual(production.product_uom_id, self.sensor.uom_id)
+        self.assertEqual(production.product_qty, 12)
+        self.assertEqual(len(production.pico_unit_ids), 12)
+        self.assertEqual(production.move_raw_ids.mapped("product_uom_qty"), [12, 12])
+        note = " ".join(production.message_ids.mapped("body"))
+        self.assertIn(f"1 {self.dozen.name}", note)
+        self.dispatch()
+        for index in range(12):
+            message = self.receive(
+                self.sim.complete_unit(
+                    production.pico_order_ref, "op-sensor-kit", index
+                )
+            )
+            self.assertEqual(message.state, "done", message.error)
+        family = self.family(production)
+        self.assertEqual(set(family.mapped("state")), {"done"})
+        self.assertEqual(self.stock(self.sensor), 12)
+        self.assertEqual(self.stock(self.screw), 1000 - 12)
+
+    def test_order_in_a_uom_that_is_not_whole_units_is_refused(self):
+        production = self.env["mrp.production"].create(
+            {
+                "product_id": self.sensor.id,
+                "bom_id": self.sensor_bom.id,
+                "product_qty": 0.5,
+                "product_uom_id": self.dozen.id,
+            }
+        )
+        self.assertEqual(production._pico_unit_count(), 6)
+        production.product_qty = 0.3  # 3.6 units
+        with self.assertRaisesRegex(UserError, "whole number of units"):
+            production.with_user(self.mrp_user).action_confirm()
+        self.assertEqual(production.state, "draft")
+
+    def test_orders_pico_does_not_build_are_left_as_they_are(self):
+        """No PICO operation: any quantity in any UoM, as in Odoo without PICO."""
+        production = self.env["mrp.production"].create(
+            {
+                "product_id": self.widget.id,
+                "bom_id": self.widget_bom.id,
+                "product_qty": 0.3,
+                "product_uom_id": self.dozen.id,
+            }
+        )
+        production.with_user(self.mrp_user).action_confirm()
+        self.assertEqual(production.state, "confirmed")
+        self.assertEqual(production.product_uom_id, self.dozen)
+        self.assertEqual(production.pico_state, "none")
+        self.assertFalse(production.pico_error)
