@@ -138,7 +138,7 @@ class MrpProduction(models.Model):
                     "product_uom_id": production.product_id.uom_id.id,
                 }
             )
-            production.message_post(body=note)
+            production._message_log(body=note)
 
     def _pico_fractional_message(self):
         return self.env._(
@@ -274,17 +274,21 @@ class MrpProduction(models.Model):
         unstarted = units.filtered(lambda u: u.state in UNSTARTED_STATES)
         if unstarted:
             self._pico_queue_cancels(unstarted)
-        for production, batch in self._pico_group_by_production(
-            units - unstarted
-        ).items():
-            production.message_post(
-                body=self.env._(
+        started = self._pico_group_by_production(units - unstarted)
+        if not started:
+            return
+        productions = self.browse([p.id for p in started])
+        productions._message_log_batch(  # a log: no e-mail, so no sender needed
+            {
+                production.id: self.env._(
                     "PICO had already started or finished units %(units)s: they "
                     "cannot be cancelled in PICO. Later completions will be listed "
                     "as unmatched PICO messages.",
                     units=", ".join(str(i) for i in batch.mapped("order_index")),
                 )
-            )
+                for production, batch in started.items()
+            }
+        )
 
     # ------------------------------------------------------ hand production
 

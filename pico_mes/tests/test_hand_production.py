@@ -69,7 +69,7 @@ class TestHandProduction(PicoTransactionCase):
 
     def test_produce_all_by_hand_cancels_the_units_in_pico(self):
         production = self.ordered_sensors(3, started=[0])
-        production.button_mark_done()  # "Produce All"
+        production.with_user(self.mrp_user).button_mark_done()  # "Produce All"
         self.assertEqual(production.state, "done")
         self.assertEqual(
             self.unit_states(production),
@@ -129,7 +129,7 @@ class TestHandProduction(PicoTransactionCase):
 
     def test_cancelling_the_mo_keeps_started_units(self):
         production = self.ordered_sensors(2, started=[0])
-        production.action_cancel()
+        production.with_user(self.mrp_user).action_cancel()
         self.assertEqual(
             self.unit_states(production), {0: "in_progress", 1: "cancelled"}
         )

@@ -88,7 +88,7 @@ class TestUnitsOfMeasure(PicoTransactionCase):
                 "product_uom_id": self.dozen.id,
             }
         )
-        production.action_confirm()
+        production.with_user(self.mrp_user).action_confirm()
         self.assertEqual(production.product_uom_id, self.sensor.uom_id)
         self.assertEqual(production.product_qty, 12)
         self.assertEqual(len(production.pico_unit_ids), 12)
