@@ -119,6 +119,25 @@ class TestHandProduction(PicoTransactionCase):
         self.assertEqual(self.complete_in_pico(production, 2).state, "unmatched")
         self.assertEqual(self.stock(self.sensor), 1)
 
+    def test_serial_product_produced_by_hand(self):
+        production = self.make_mo(self.lamp, 2)
+        self.dispatch()
+        form = Form(production)
+        form.qty_producing = 1
+        form.lot_producing_id = self.env["stock.lot"].create(
+            {"name": "HAND-LAMP-1", "product_id": self.lamp.id}
+        )
+        form.save()
+        action = production.button_mark_done()
+        Form(
+            self.env[action["res_model"]].with_context(**action["context"])
+        ).save().action_backorder()
+        self.assertEqual(production.state, "done")
+        self.assertEqual(production.pico_unit_ids.mapped("state"), ["cancelled"])
+        self.dispatch()
+        self.assertEqual(self.sim_orders(production), [(0, "cancelled"), (1, "open")])
+        self.assertEqual(self.stock(self.lamp), 1)
+
     def test_pico_completions_cancel_nothing(self):
         production = self.ordered_sensors(2)
         self.complete_in_pico(production, 0)

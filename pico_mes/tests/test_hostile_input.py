@@ -109,6 +109,10 @@ class TestHostileInput(PicoCommon, HttpCase):
             self.completion(operationSummary={"cycleTime": 10**30}),
         ):
             self.assert_refused(self.post(event))
+        huge = json.dumps(self.completion()).replace(
+            '"orderIndex": 0', '"orderIndex": ' + "9" * 5000
+        )
+        self.assert_refused(self.post(huge))
 
     def test_deeply_nested_json_is_400(self):
         for depth in (100000, 900, 40):
