@@ -9,7 +9,7 @@ from odoo import SUPERUSER_ID, api, http
 from odoo.http import request
 
 from ..models.res_company import SECRET_HEADER, WEBHOOK_ROUTE
-from ..services.payload import parse_events
+from ..services.payload import parse_batch
 
 _logger = logging.getLogger(__name__)
 
@@ -35,20 +35,28 @@ class PicoWebhookController(http.Controller):
         if error:
             return error
         try:
-            events = parse_events(json.loads(body))
-        except (ValueError, UnicodeDecodeError) as exc:
-            problems = getattr(exc, "problems", None) or ["the body is not valid JSON"]
+            decoded = json.loads(body)
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            return _answer(
+                400, error="invalid event", problems=["the body is not valid JSON"]
+            )
+        events, problems = parse_batch(decoded)
+        if not events:
             return _answer(400, error="invalid event", problems=problems)
         Message = env["pico.message"].with_company(company)
         messages, duplicates = Message._receive(company, events)
         request.env.cr.commit()  # pylint: disable=invalid-commit
         messages._process()  # what cannot be processed now stays for the cron
-        return _answer(200, accepted=len(messages), duplicates=duplicates)
+        counts = {"accepted": len(messages), "duplicates": duplicates}
+        if problems:  # the good events are kept; the sender learns about the others
+            _logger.warning("PICO webhook refused part of a batch: %s", problems)
+            return _answer(400, error="invalid event", problems=problems, **counts)
+        return _answer(200, **counts)
 
     def _authenticate(self, env):
         """The company whose secret the request carries (constant-time compare)."""
         secret = request.httprequest.headers.get(SECRET_HEADER)
-        company = env["res.company"]._pico_company_for_secret(secret)
+        company = self._company_for_secret(env, secret)
         if not company:
             _logger.warning(
                 "PICO webhook refused from %s: %s secret header",
@@ -56,6 +64,13 @@ class PicoWebhookController(http.Controller):
                 "wrong" if secret else "no",
             )
         return company
+
+    def _company_for_secret(self, env, secret):
+        """The one secret check. A header is latin-1 text: a non-ASCII one is
+        wrong (a secret is ASCII; constant-time compare refuses anything else)."""
+        if not secret or not secret.isascii():
+            return env["res.company"]
+        return env["res.company"]._pico_company_for_secret(secret)
 
     def _read_body(self, env):
         limit = int(

@@ -86,7 +86,10 @@ class MrpProduction(models.Model):
         candidates = self.filtered(
             lambda p: p.state == "draft" and p.company_id.pico_enabled
         )
-        fractional = candidates.filtered(lambda p: p._pico_unit_count() is None)
+        candidates._pico_use_product_uom()
+        fractional = candidates.filtered(
+            lambda p: p._pico_operation().active and p._pico_unit_count() is None
+        )
         if fractional and not self.env.su:
             raise UserError(fractional._pico_fractional_message())
         result = super().action_confirm()
@@ -108,6 +111,34 @@ class MrpProduction(models.Model):
         if not float_is_zero(quantity - whole, precision_digits=digits):
             return None
         return int(whole)
+
+    def _pico_use_product_uom(self):
+        """PICO builds one unit of the product's UoM at a time: an order in
+        another UoM (1 Dozen) becomes that many units (12 Units) before it is
+        confirmed, so that each completion produces exactly one of them."""
+        for production in self.filtered(
+            lambda p: (
+                p.product_uom_id != p.product_id.uom_id and p._pico_operation().active
+            )
+        ):
+            count = production._pico_unit_count()
+            if count is None:
+                continue  # refused as fractional by the caller
+            note = self.env._(
+                "PICO builds one unit (%(uom)s) at a time: this order for "
+                "%(qty)s %(ordered)s is now for %(count)s %(uom)s.",
+                uom=production.product_id.uom_id.name,
+                qty=f"{production.product_qty:g}",
+                ordered=production.product_uom_id.name,
+                count=count,
+            )
+            production.write(
+                {
+                    "product_qty": count,
+                    "product_uom_id": production.product_id.uom_id.id,
+                }
+            )
+            production._message_log(body=note)
 
     def _pico_fractional_message(self):
         return self.env._(
@@ -180,7 +211,11 @@ class MrpProduction(models.Model):
     # ------------------------------------------------------------- cancel
 
     def _pico_queue_cancels(self, units):
-        """Cancel units in PICO: cancelAll when no other unit of the order lives on."""
+        """Cancel units in PICO: cancelAll when no other unit of the order lives on.
+
+        Only unstarted units: one PICO has started is never called cancelled.
+        """
+        units = units.filtered(lambda u: u.state in UNSTARTED_STATES)
         messages = []
         for production, batch in self._pico_group_by_production(units).items():
             siblings = self.env["pico.unit"].search_count(
@@ -223,25 +258,60 @@ class MrpProduction(models.Model):
     def _action_cancel(self):
         if self.env.context.get("pico_cancelling"):  # mrp re-enters through moves
             return super()._action_cancel()
-        open_units = self.pico_unit_ids.filtered(lambda u: u.state in OPEN_STATES)
-        in_pico = self.pico_unit_ids.filtered(
-            lambda u: u.state in ("in_progress", "done")
-        )
+        units = self.pico_unit_ids.filtered(lambda u: u.state != "cancelled")
         result = super(
             MrpProduction, self.with_context(pico_cancelling=True)
         )._action_cancel()
-        if open_units:
-            self._pico_queue_cancels(open_units)
-        for production, units in self._pico_group_by_production(in_pico).items():
-            production.message_post(
-                body=self.env._(
+        self._pico_release_units(units)
+        return result
+
+    def _pico_release_units(self, units):
+        """Units PICO is no longer to build for Odoo.
+
+        Unstarted ones are cancelled in PICO. Started (or finished) ones cannot
+        be, so they keep their state and their MO says why.
+        """
+        unstarted = units.filtered(lambda u: u.state in UNSTARTED_STATES)
+        if unstarted:
+            self._pico_queue_cancels(unstarted)
+        started = self._pico_group_by_production(units - unstarted)
+        if not started:
+            return
+        productions = self.browse([p.id for p in started])
+        productions._message_log_batch(  # a log: no e-mail, so no sender needed
+            {
+                production.id: self.env._(
                     "PICO had already started or finished units %(units)s: they "
                     "cannot be cancelled in PICO. Later completions will be listed "
                     "as unmatched PICO messages.",
-                    units=", ".join(str(i) for i in units.mapped("order_index")),
+                    units=", ".join(str(i) for i in batch.mapped("order_index")),
                 )
-            )
+                for production, batch in started.items()
+            }
+        )
+
+    # ------------------------------------------------------ hand production
+
+    def button_mark_done(self):
+        pico_orders = self.filtered(
+            lambda p: p.pico_order_ref and p.state in OPEN_PRODUCTION_STATES
+        )
+        result = super().button_mark_done()
+        pico_orders._pico_release_hand_produced()
         return result
+
+    def _pico_release_hand_produced(self):
+        """Open units left on MOs now done: Odoo produced (or dropped) them by hand.
+
+        The unit PICO itself just completed (context ``pico_keep_unit_ids``) is
+        not one of them.
+        """
+        keep = set(self.env.context.get("pico_keep_unit_ids") or [])
+        units = self.filtered(lambda p: p.state == "done").pico_unit_ids.filtered(
+            lambda u: u.state in OPEN_STATES and u.id not in keep
+        )
+        if units:
+            self._pico_release_units(units)
 
     # ------------------------------------------------- quantity and splits
 
@@ -319,7 +389,9 @@ class MrpProduction(models.Model):
         """Hand each MO of a split as many open units as it now builds.
 
         Units named in context ``pico_keep_unit_ids`` stay on the original MO;
-        the others follow in index order. Nothing new is sent to PICO.
+        then unstarted units before started ones (the original MO is the one a
+        user produces by hand: PICO's started work goes on in the backorder),
+        each in index order. Nothing new is sent to PICO.
         """
         keep = set(self.env.context.get("pico_keep_unit_ids") or [])
         chains, origin = defaultdict(list), None
@@ -328,7 +400,13 @@ class MrpProduction(models.Model):
                 origin = production
             chains[origin].append(production)
         for origin, chain in chains.items():
-            units = holders[origin].sorted(lambda u: (u.id not in keep, u.order_index))
+            units = holders[origin].sorted(
+                lambda u: (
+                    u.id not in keep,
+                    u.state not in UNSTARTED_STATES,
+                    u.order_index,
+                )
+            )
             for production in chain:
                 count = production._pico_unit_count()
                 taken, units = units[:count], units[count:]
@@ -342,7 +420,7 @@ class MrpProduction(models.Model):
                 if taken:
                     taken.sudo().production_id = production
             if units:
-                self._pico_queue_cancels(units)
+                self._pico_release_units(units)
 
     # ------------------------------------------------------ attention, UI
 

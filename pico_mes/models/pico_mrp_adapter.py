@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import api, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare
+from odoo.tools import float_compare, float_round
 
 from .mrp_production import OPEN_PRODUCTION_STATES
 from .pico_message import PicoProcessingError
@@ -165,13 +165,16 @@ class PicoMrpAdapter(models.AbstractModel):
 
     @api.model
     def _component_lines(self, production, event):
-        """{raw move: [(lot, qty)]} for every tracked component, one unit's worth."""
+        """{raw move: [(lot, qty)]} for every tracked component, one unit's worth.
+
+        Quantities are in the component product's UoM (``_prepare_move_line_vals``
+        expects that), rounded to it.
+        """
         serials = self._serials_by_move(production, event)
         may_create = production.picking_type_id.use_create_components_lots
-        per_unit = 1.0 / production.product_uom_qty
         lines = {}
         for move in self._tracked_moves(production):
-            quantity = move.product_uom_qty * per_unit
+            quantity = self._one_unit_of(production, move)
             reported = serials.get(move, [])
             if not reported:
                 if move.product_id.tracking == "serial":
@@ -194,8 +197,16 @@ class PicoMrpAdapter(models.AbstractModel):
         return lines
 
     @api.model
+    def _one_unit_of(self, production, move):
+        """What one unit of the MO consumes of ``move``, in the product's UoM."""
+        share = move.product_qty / production.product_uom_qty
+        return float_round(share, precision_rounding=move.product_id.uom_id.rounding)
+
+    @api.model
     def _check_serial_count(self, move, lines, quantity):
-        if sum(qty for _lot, qty in lines) != quantity:
+        reported = sum(qty for _lot, qty in lines)
+        rounding = move.product_id.uom_id.rounding
+        if float_compare(reported, quantity, precision_rounding=rounding):
             raise PicoProcessingError(
                 self.env._(
                     "PICO reported %(count)s serials for %(product)s; "

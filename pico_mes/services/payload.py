@@ -3,12 +3,22 @@
 Accepted: ``{"data": {"<stream>": event}}``, ``{"data": event}``, a bare event, or a
 JSON list of any of these. An event with ``externalOrderId`` is a completion; one
 with ``id`` and ``name`` is an operation.
+
+Everything stored comes out of here bounded: strings fit an index and PostgreSQL
+text (no NUL, no lone surrogate), integers fit their columns, dates are real
+dates, and events nest no deeper than ``MAX_DEPTH``.
 """
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 STREAMS = ("operationOrderCompletesStream", "operationsStream", "subOperationsStream")
+MAX_TEXT = 255  # ids, references, serials, names: all indexable
+MAX_ITEMS = 500  # consumed serials or codes in one event
+MAX_EVENTS = 1000  # events in one body
+MAX_DEPTH = 32  # PICO's events nest a few levels; JSON bombs thousands
+MAX_INDEX = 2**31 - 1  # order_index is an integer column
+MAX_MILLISECONDS = 2**53  # exact in a float
 
 
 class PayloadError(ValueError):
@@ -82,20 +92,61 @@ def format_time(value):
 
 
 def parse_events(body):
-    """A decoded JSON body as a list of events; PayloadError when unusable."""
-    items = body if isinstance(body, list) else [body]
-    if not items:
-        raise PayloadError(["the body holds no event"])
-    events, problems = [], []
-    for position, item in enumerate(items):
-        try:
-            events.append(_parse_item(_unwrap(item)))
-        except PayloadError as exc:
-            where = f"event {position}: " if len(items) > 1 else ""
-            problems.extend(where + p for p in exc.problems)
+    """A decoded JSON body as a list of events; PayloadError when any is unusable."""
+    events, problems = parse_batch(body)
     if problems:
         raise PayloadError(problems)
     return events
+
+
+def parse_batch(body):
+    """(usable events, problems of the others) of a decoded JSON body.
+
+    A problem names its event's position when the body is a list.
+    """
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        return [], ["the body holds no event"]
+    if len(items) > MAX_EVENTS:
+        return [], [f"the body holds more than {MAX_EVENTS} events"]
+    events, problems = [], []
+    for position, item in enumerate(items):
+        try:
+            _check_structure(item)
+            events.append(_parse_item(_unwrap(item)))
+        except PayloadError as exc:
+            where = f"event {position}: " if isinstance(body, list) else ""
+            problems.extend(where + p for p in exc.problems)
+    return events, problems
+
+
+def _check_structure(item):
+    """Depth and storable strings everywhere, also in fields this module ignores."""
+    stack = [(item, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise PayloadError([f"the event nests deeper than {MAX_DEPTH} levels"])
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+            stack.extend((k, depth) for k in value)
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+        elif isinstance(value, str):
+            problem = _unstorable(value)
+            if problem:
+                raise PayloadError([f"a string {problem}"])
+
+
+def _unstorable(text):
+    """Why PostgreSQL could not store ``text``, or None."""
+    if "\x00" in text:
+        return "holds a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone surrogate"
+    return None
 
 
 def _unwrap(item):
@@ -130,13 +181,23 @@ class _Checker:
         if not isinstance(value, str) or (required and not value.strip()):
             self.problems.append(f"{name} must be a non-empty string")
             return None
+        problem = _unstorable(value)
+        if problem:
+            self.problems.append(f"{name} {problem}")
+            return None
+        if len(value) > MAX_TEXT:
+            self.problems.append(f"{name} is longer than {MAX_TEXT} characters")
+            return None
         return value
 
-    def integer(self, value, name, required=False):
+    def integer(self, value, name, required=False, maximum=MAX_INDEX):
         if value is None and not required:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             self.problems.append(f"{name} must be a non-negative integer")
+            return None
+        if value > maximum:
+            self.problems.append(f"{name} must be at most {maximum}")
             return None
         return value
 
@@ -145,9 +206,21 @@ class _Checker:
             return None
         try:
             return parse_time(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             self.problems.append(f"{name} must be an RFC 3339 date-time")
             return None
+
+    def items(self, value, name):
+        """A list of at most MAX_ITEMS, or () with a problem."""
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.problems.append(f"{name} must be a list")
+            return ()
+        if len(value) > MAX_ITEMS:
+            self.problems.append(f"{name} holds more than {MAX_ITEMS} items")
+            return ()
+        return value
 
     def mapping(self, value, name, required=False):
         if value is None and not required:
@@ -174,15 +247,16 @@ def _parse_completion(event):
             event.get("externalOrderId"), "externalOrderId", required=True
         ),
         "operation_id": check.text(operation.get("id"), "operation.id", required=True),
-        "order_index": check.integer(
-            event.get("orderIndex"), "orderIndex", required=True
-        ),
+        # nullable in PICO's schema; PICO keys an order saved without one as 0
+        "order_index": check.integer(event.get("orderIndex"), "orderIndex") or 0,
         "at": check.time(event.get("at"), "at", required=True),
         "started_at": check.time(
             summary.get("startedAt"), "operationSummary.startedAt"
         ),
         "cycle_time_ms": check.integer(
-            summary.get("cycleTime"), "operationSummary.cycleTime"
+            summary.get("cycleTime"),
+            "operationSummary.cycleTime",
+            maximum=MAX_MILLISECONDS,
         ),
         "produced_serial": check.text(
             end_state.get("producedSerial"), "endState.producedSerial"
@@ -199,12 +273,8 @@ def _parse_completion(event):
 
 
 def _consumed_serials(check, items):
-    if items is None:
-        return ()
-    if not isinstance(items, list):
-        check.problems.append("operationSummary.consumedSerials must be a list")
-        return ()
     serials = []
+    items = check.items(items, "operationSummary.consumedSerials")
     for position, item in enumerate(items):
         name = f"operationSummary.consumedSerials[{position}]"
         item = check.mapping(item, name, required=True)
@@ -226,5 +296,17 @@ def _parse_operation(event):
     pico_id = check.text(event.get("id"), "id", required=True)
     updated_at = check.time(event.get("updatedAt"), "updatedAt", required=True)
     check.text(event.get("name"), "name", required=True)
+    check.text(event.get("externalId"), "externalId")
+    check.text(event.get("externalRevision"), "externalRevision")
+    for position, code in enumerate(
+        check.items(event.get("externalCodes"), "externalCodes")
+    ):
+        check.text(code, f"externalCodes[{position}]")
+    attributes = check.items(event.get("consumedSerials"), "consumedSerials")
+    for position, attribute in enumerate(attributes):
+        name = f"consumedSerials[{position}]"
+        attribute = check.mapping(attribute, name, required=True)
+        check.text(attribute.get("id"), f"{name}.id", required=True)
+        check.text(attribute.get("externalId"), f"{name}.externalId")
     check.done()
     return OperationEvent(pico_id=pico_id, updated_at=updated_at, raw=event)

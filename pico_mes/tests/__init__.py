@@ -6,3 +6,6 @@ from . import test_outbound
 from . import test_inbound
 from . import test_webhook
 from . import test_tours
+from . import test_uom
+from . import test_hostile_input
+from . import test_hand_production

@@ -65,6 +65,19 @@ class TestInbound(PicoTransactionCase):
         )
         self.assertEqual(raw_driver.move_line_ids.lot_id, self.driver_lots[0])
 
+    def test_forty_nine_units_with_a_serial_component(self):
+        """49 * (1/49) is not 1 in floating point: the first unit still completes."""
+        production = self.make_mo(self.lamp, 49)
+        self.dispatch()
+        messages, _dup = self.receive(self.complete_lamp(production, 0))
+        self.assertEqual(messages.state, "done", messages.error)
+        self.assertEqual(production.state, "done")
+        self.assertEqual(self.stock(self.lamp), 1)
+        self.assertEqual(self.stock(self.driver, self.driver_lots[0]), 0)
+        backorder = self.family(production) - production
+        self.assertEqual(backorder.product_qty, 48)
+        self.assertEqual(len(backorder.pico_unit_ids), 48)
+
     def test_serial_product_in_reverse_order_and_duplicated(self):
         production = self.make_mo(self.lamp, 3)
         self.dispatch()
