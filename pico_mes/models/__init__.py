@@ -9,3 +9,12 @@ from . import pico_unit
 from . import pico_message
 from . import mrp_production
 from . import pico_mrp_adapter
+from . import pico_process
+from . import pico_operation_process
+from . import mrp_routing_workcenter
+from . import mrp_workcenter
+from . import mrp_workcenter_productivity
+from . import pico_unit_process
+from . import pico_floor_time
+from . import pico_mrp_adapter_floor_time
+from . import mrp_production_floor_time
