@@ -25,6 +25,7 @@
         "views/mrp_production_views.xml",
         "views/pico_menus.xml",
         "security/pico_floor_time_security.xml",
+        "data/pico_floor_time_data.xml",
         "views/pico_floor_time_views.xml",
     ],
     "assets": {

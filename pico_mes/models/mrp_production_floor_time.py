@@ -45,6 +45,7 @@ class MrpProduction(models.Model):
             warning = production._pico_revision_mismatch()
             if warning:
                 production.message_post(body=warning)
+        self.filtered("pico_operation_id").bom_id._pico_check_mapping()
         return result
 
     def _split_productions(

@@ -63,6 +63,8 @@ class PicoFloorTime(models.AbstractModel):
                     "pico_cycle_time": minutes,
                 }
             )
+            if workorder.state in ("pending", "waiting", "ready"):
+                workorder.sudo().state = "progress"  # units are passing it
         return Done.create(
             {
                 "unit_id": unit.id,

@@ -25,4 +25,5 @@ class PicoOperation(models.Model):
         result = super()._pico_auto_map(company)
         if not self.env.context.get("pico_links_pending"):
             self.env["mrp.routing.workcenter"]._pico_auto_map_processes(company)
+        self.env["mrp.bom"]._pico_check_company_mappings(company)
         return result

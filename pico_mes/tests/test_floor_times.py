@@ -151,6 +151,7 @@ class TestFloorTimes(PicoTransactionCase):
             self.assertEqual(messages.state, "done")
         # Before any unit is built, the one MO holds every unit's time.
         self.assertEqual(len(self.pico_logs(production.workorder_ids)), 6)
+        self.assertEqual(set(production.workorder_ids.mapped("state")), {"progress"})
         self.assertEqual(len(production.pico_process_ids), 6)
         for index in range(3):
             self.receive(self.complete_lamp(production, index))
@@ -289,3 +290,27 @@ class TestFloorTimes(PicoTransactionCase):
         )
         self.lamp_bom.code = "a"
         self.assertFalse(production.pico_revision_warning)
+
+    def test_open_in_pico_link(self):
+        production = self.make_mo(self.lamp, 2)
+        unit = production.pico_unit_ids.sorted("order_index")[1]
+        self.assertFalse(unit.pico_url)
+        self.company.pico_unit_link = "https://acme.picomes.com/orders/{order}/{index}"
+        unit.invalidate_recordset(["pico_url"])
+        ref = production.pico_order_ref.replace("/", "%2F")
+        self.assertEqual(unit.pico_url, f"https://acme.picomes.com/orders/{ref}/1")
+
+    def test_unmapped_tracked_component_gets_an_activity(self):
+        gear = self.make_product("PICO-GEAR", "Gear", tracking="serial")
+        self.lamp_bom.bom_line_ids = [Command.create({"product_id": gear.id})]
+        self.env["pico.operation"]._pico_auto_map(self.company)
+        activity = self.lamp_bom.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.summary, "PICO: mapping needed")
+        self.assertIn("Gear", activity.note)
+        self.assertNotIn("LED Driver", activity.note)  # mapped by its attribute
+        self.lamp_bom.bom_line_ids.filtered(
+            lambda line: line.product_id == gear
+        ).unlink()
+        self.make_mo(self.lamp, 1)  # confirmation checks again: all mapped now
+        self.assertFalse(self.lamp_bom.activity_ids)
