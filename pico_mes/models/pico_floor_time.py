@@ -24,64 +24,80 @@ class PicoFloorTime(models.AbstractModel):
             limit=1,
         ):
             return Done.browse()
-        is_root = event.operation_id == unit.operation_pico_id
         workorder = self._workorder_for(unit.production_id, event.operation_id)
-        if is_root and not workorder:
+        if event.operation_id == unit.operation_pico_id and not workorder:
             return Done.browse()  # the unit itself keeps its root times
         company = unit.company_id
-        process = self.env["pico.operation"].search(
-            [("pico_id", "=", event.operation_id), ("company_id", "=", company.id)],
-            limit=1,
-        )
-        started, ended, minutes = self._times(event)
-        workcenter = self.env["mrp.workcenter"]._pico_for_station(
-            company, event.station
-        )
-        user = self._user_for(company, event.operator)
-        serial = event.finished_serial or unit.produced_serial or unit.lot_id.name
-        log = self.env["mrp.workcenter.productivity"]
-        if workorder:
-            log = log.sudo().create(
-                {
-                    "workorder_id": workorder.id,
-                    "workcenter_id": (workcenter or workorder.workcenter_id).id,
-                    "company_id": workorder.company_id.id,
-                    "user_id": user.id,
-                    "loss_id": self._productive_loss().id,
-                    "date_start": started,
-                    "date_end": ended,
-                    "description": self.env._(
-                        "PICO: %(process)s, unit %(serial)s",
-                        process=process.name or event.operation_id,
-                        serial=serial or unit.display_name,
-                    ),
-                    "pico_unit_id": unit.id,
-                    "pico_process_id": process.id,
-                    "pico_serial": serial,
-                    "pico_operator": event.operator,
-                    "pico_station": event.station,
-                    "pico_cycle_time": minutes,
-                }
+        values = {
+            "process": self._process_of(workorder, company, event.operation_id),
+            "workcenter": self.env["mrp.workcenter"]._pico_for_station(
+                company, event.station
             )
-            if workorder.state in ("pending", "waiting", "ready"):
-                workorder.sudo().state = "progress"  # units are passing it
+            or workorder.workcenter_id,
+            "user": self._user_for(company, event.operator),
+            "serial": event.finished_serial or unit.produced_serial or unit.lot_id.name,
+            "times": self._times(event),
+        }
+        log = self._create_time_log(unit, event, workorder, values)
+        started, ended, minutes = values["times"]
         return Done.create(
             {
                 "unit_id": unit.id,
                 "product_id": unit.production_id.product_id.id,
-                "process_id": process.id,
+                "process_id": values["process"].id,
                 "process_pico_id": event.operation_id,
-                "serial": serial,
+                "serial": values["serial"],
                 "station": event.station,
                 "operator": event.operator,
-                "user_id": user.id,
-                "workcenter_id": (workcenter or workorder.workcenter_id).id,
+                "user_id": values["user"].id,
+                "workcenter_id": values["workcenter"].id,
                 "productivity_id": log.id,
                 "started_at": started,
                 "completed_at": ended,
                 "cycle_time": minutes,
                 "company_id": company.id,
             }
+        )
+
+    @api.model
+    def _create_time_log(self, unit, event, workorder, values):
+        """The work order's time log for this completion (none without one)."""
+        Log = self.env["mrp.workcenter.productivity"].sudo()
+        if not workorder:
+            return Log
+        started, ended, minutes = values["times"]
+        log = Log.create(
+            {
+                "workorder_id": workorder.id,
+                "workcenter_id": values["workcenter"].id,
+                "company_id": workorder.company_id.id,
+                "user_id": values["user"].id,
+                "loss_id": self._productive_loss().id,
+                "date_start": started,
+                "date_end": ended,
+                "description": self.env._(
+                    "PICO: %(process)s, unit %(serial)s",
+                    process=values["process"].name or event.operation_id,
+                    serial=values["serial"] or unit.display_name,
+                ),
+                "pico_unit_id": unit.id,
+                "pico_process_id": values["process"].id,
+                "pico_serial": values["serial"],
+                "pico_operator": event.operator,
+                "pico_station": event.station,
+                "pico_cycle_time": minutes,
+            }
+        )
+        if workorder.state in ("pending", "waiting", "ready"):
+            workorder.sudo().state = "progress"  # units are passing it
+        return log
+
+    @api.model
+    def _process_of(self, workorder, company, pico_id):
+        if workorder.operation_id.pico_process_id:
+            return workorder.operation_id.pico_process_id
+        return self.env["pico.operation"].search(
+            [("pico_id", "=", pico_id), ("company_id", "=", company.id)], limit=1
         )
 
     @api.model
