@@ -14,6 +14,11 @@ class MrpRoutingWorkcenter(models.Model):
         help="The PICO process (a sub-operation of the product's PICO operation) "
         "whose completions are this operation's real times.",
     )
+    pico_allowed_process_ids = fields.Many2many(
+        "pico.operation",
+        compute="_compute_pico_allowed_process_ids",
+        help="The processes of the BoM's PICO operation, and the operation itself.",
+    )
     pico_process_auto = fields.Boolean(
         string="Mapped Automatically",
         copy=False,
@@ -25,6 +30,18 @@ class MrpRoutingWorkcenter(models.Model):
         readonly=True,
         help="Why the automatic mapping needs a person.",
     )
+
+    @api.depends("bom_id.pico_operation_id", "bom_id.product_tmpl_id")
+    def _compute_pico_allowed_process_ids(self):
+        for operation in self:
+            product_operation = (
+                operation.bom_id._pico_operation()
+                if operation.bom_id
+                else self.env["pico.operation"]
+            )
+            operation.pico_allowed_process_ids = (
+                product_operation.process_link_ids.operation_id | product_operation
+            )
 
     @api.onchange("pico_process_id")
     def _onchange_pico_process_id(self):

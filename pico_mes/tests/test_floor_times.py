@@ -125,6 +125,10 @@ class TestFloorTimes(PicoTransactionCase):
             self.test_op.pico_process_id.pico_id, TEST
         )  # by name, any case
         self.assertTrue(self.assembly_op.pico_process_auto)
+        self.assertEqual(
+            self.assembly_op.pico_allowed_process_ids,
+            lamp_op | lamp_op.process_link_ids.operation_id,
+        )
 
     def test_sync_keeps_hand_made_mappings_and_flags_ambiguity(self):
         self.test_op.pico_process_id = self.operation(ASSEMBLY)
@@ -314,3 +318,33 @@ class TestFloorTimes(PicoTransactionCase):
         ).unlink()
         self.make_mo(self.lamp, 1)  # confirmation checks again: all mapped now
         self.assertFalse(self.lamp_bom.activity_ids)
+
+    def test_operation_mapped_to_the_product_takes_the_unit_time(self):
+        """Without sub-processes, a BoM operation may take the whole unit's time."""
+        self.test_op.pico_process_id = self.op_lamp
+        production = self.make_mo(self.lamp, 1)
+        self.dispatch()
+        event = self.complete_lamp(production, 0)
+        self.receive(event)
+        self.assertEqual(production.state, "done")
+        test_wo = production.workorder_ids.filtered(
+            lambda w: w.operation_id == self.test_op
+        )
+        log = self.pico_logs(test_wo)
+        self.assertEqual(log.pico_serial, f"LAMP-{production.pico_order_ref}-0")
+        self.assertAlmostEqual(
+            test_wo.duration, event["operationSummary"]["cycleTime"] / 60000, places=2
+        )
+
+    def test_late_process_completion_lands_on_the_mo_that_built_the_unit(self):
+        production = self.make_mo(self.lamp, 2)
+        self.dispatch()
+        self.receive(self.complete_lamp(production, 0))
+        self.receive(self.complete_process(production, 0, ASSEMBLY))
+        assembly_wo = production.workorder_ids.filtered(
+            lambda w: w.operation_id == self.assembly_op
+        )
+        self.assertEqual(assembly_wo.state, "done")
+        self.assertEqual(self.pico_logs(assembly_wo).pico_unit_id.order_index, 0)
+        backorder = production.procurement_group_id.mrp_production_ids - production
+        self.assertFalse(self.pico_logs(backorder.workorder_ids))
