@@ -348,3 +348,26 @@ class TestFloorTimes(PicoTransactionCase):
         self.assertEqual(self.pico_logs(assembly_wo).pico_unit_id.order_index, 0)
         backorder = production.procurement_group_id.mrp_production_ids - production
         self.assertFalse(self.pico_logs(backorder.workorder_ids))
+
+    def test_stations_and_operators_map_within_the_company_only(self):
+        other = self.env["res.company"].create({"name": "Other Works"})
+        self.env["mrp.workcenter"].create(
+            {
+                "name": "Elsewhere",
+                "company_id": other.id,
+                "pico_station_names": "T-9",
+            }
+        )
+        Floor = self.env["pico.floor.time"]
+        self.assertFalse(
+            self.env["mrp.workcenter"]._pico_for_station(self.company, "T-9")
+        )
+        self.assertEqual(
+            self.env["mrp.workcenter"]._pico_for_station(self.company, " station b "),
+            self.assembly_wc,
+        )
+        self.assertEqual(
+            Floor._user_for(self.company, "mia manufacturing"), self.mrp_user
+        )
+        self.mrp_user.copy({"login": "pico-mia-2", "name": "Mia Manufacturing"})
+        self.assertFalse(Floor._user_for(self.company, "Mia Manufacturing"))
