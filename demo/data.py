@@ -38,6 +38,16 @@ BOMS = {
     "PICO-CTRL": (("PICO-PCB", 1), ("PICO-HOUSING", 1)),
 }
 DRAFT_ORDER = ("PICO-SENSOR", 2)
+# The Desk Lamp is built in two PICO processes; its BoM routing maps to them, so
+# that a demo MO shows PICO's real times and costs on its work orders.
+WORKCENTERS = (("Assembly Bench", 60.0, "Station 1"), ("Test Bench", 90.0, "Station 2"))
+ROUTINGS = {
+    "PICO-LAMP": (
+        ("op-lamp-assembly", "Assembly", "Assembly Bench", 20.0),
+        ("op-lamp-test", "Test", "Test Bench", 10.0),
+    ),
+}
+PICO_PRODUCTS = {"PICO-LAMP": "op-desk-lamp"}
 
 
 def load(env, api_url, token, base_url, public_url=None):
@@ -52,6 +62,10 @@ def load(env, api_url, token, base_url, public_url=None):
     products = {part.code: ensure_product(env, part, warehouse) for part in PARTS}
     for code, lines in BOMS.items():
         ensure_bom(env, products[code], [(products[c], qty) for c, qty in lines])
+    add_pico_processes(api_url, token)
+    workcenters = {name: ensure_workcenter(env, *spec) for name, *spec in WORKCENTERS}
+    for code, steps in ROUTINGS.items():
+        ensure_routing(env, products[code], steps, workcenters)
     warehouse.manu_type_id.use_create_components_lots = True
     grant_admin_rights(env)
     env["ir.config_parameter"].set_param("web.base.url", base_url)
@@ -125,14 +139,61 @@ def ensure_bom(env, product, lines):
     )
 
 
+def add_pico_processes(api_url, token):
+    """Declare the routed products' processes in the simulator (its control API)."""
+    import requests
+
+    base = api_url.rsplit("/graph", 1)[0]
+    headers = {"x-pico-api-org": token}
+    for code, steps in ROUTINGS.items():
+        for pico_id, name, _workcenter, _minutes in steps:
+            for path, body in (
+                ("operations", {"id": pico_id, "name": name}),
+                ("sub_operations", {"parentId": PICO_PRODUCTS[code], "subId": pico_id}),
+            ):
+                response = requests.post(
+                    f"{base}/control/{path}", json=body, headers=headers, timeout=10
+                )
+                response.raise_for_status()
+
+
+def ensure_workcenter(env, name, costs_hour, stations):
+    Workcenter = env["mrp.workcenter"]
+    workcenter = Workcenter.search([("name", "=", name)], limit=1)
+    return workcenter or Workcenter.create(
+        {"name": name, "costs_hour": costs_hour, "pico_station_names": stations}
+    )
+
+
+def ensure_routing(env, product, steps, workcenters):
+    """The BoM's operations, once; the catalog sync maps them to PICO's processes."""
+    bom = env["mrp.bom"].search(
+        [("product_tmpl_id", "=", product.product_tmpl_id.id)], limit=1
+    )
+    if bom.operation_ids:
+        return
+    bom.operation_ids = [
+        Command.create(
+            {
+                "name": name,
+                "workcenter_id": workcenters[workcenter].id,
+                "time_cycle_manual": minutes,
+            }
+        )
+        for _pico_id, name, workcenter, minutes in steps
+    ]
+
+
 def grant_admin_rights(env):
     """Lots and serials shown to everyone; admin manages manufacturing and PICO."""
-    lots_group = env.ref("stock.group_production_lot")
-    if lots_group not in env.ref("base.group_user").implied_ids:
-        settings = env["res.config.settings"].create(
-            {"group_stock_production_lot": True}
-        )
-        settings.execute()
+    implied = env.ref("base.group_user").implied_ids
+    wanted = {
+        "group_stock_production_lot": env.ref("stock.group_production_lot"),
+        "group_mrp_routings": env.ref("mrp.group_mrp_routings"),
+    }
+    missing = {name: True for name, group in wanted.items() if group not in implied}
+    if missing:
+        env["res.config.settings"].create(missing).execute()
     groups = env.ref("mrp.group_mrp_manager") | env.ref("pico_mes.group_pico_manager")
     env.ref("base.user_admin").groups_id = [Command.link(group.id) for group in groups]
 

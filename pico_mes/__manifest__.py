@@ -24,6 +24,9 @@
         "views/mrp_bom_views.xml",
         "views/mrp_production_views.xml",
         "views/pico_menus.xml",
+        "security/pico_floor_time_security.xml",
+        "data/pico_floor_time_data.xml",
+        "views/pico_floor_time_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["pico_mes/static/tests/tours/**/*"],

@@ -129,11 +129,14 @@ class Floor:
         at: datetime | str | None = None,
         station: str = "Station 1",
         operator: str = "Operator 1",
+        started_at: datetime | str | None = None,
     ) -> dict:
         """Complete a child operation (work in progress) of an ordered unit.
 
         The root order keeps its state; the event names the child operation and
-        has no produced serial unless one is given.
+        has no produced serial unless one is given. The process started at
+        ``started_at``, else when the unit's previous process ended, else when
+        the unit started.
         """
         key = (external_order_id, root_operation_id, order_index)
         with self._lock:
@@ -141,10 +144,12 @@ class Floor:
             operation = self._store.operation(wip_operation_id)
             if operation is None:
                 raise ValueError(f"unknown operation {wip_operation_id!r}")
+            moment = _moment(at)
             event = self._completion(
                 order,
                 operation,
-                at=_moment(at),
+                at=moment,
+                started_at=self._process_start(order, moment, started_at),
                 produced_serial=produced_serial,
                 consumed_serials=consumed_serials,
                 reserved_serial=order["reservedSerialNumber"],
@@ -174,9 +179,10 @@ class Floor:
         reserved_serial: str | None,
         station: str,
         operator: str,
+        started_at: datetime | None = None,
     ) -> dict:
         """The OperationOrderComplete record, with a snapshot of the operation."""
-        started_at = _started_at(order, at)
+        started_at = started_at or _started_at(order, at)
         return {
             "externalOrderId": order["externalOrderId"],
             "secondaryExternalOrderId": order["secondaryExternalOrderId"],
@@ -196,6 +202,29 @@ class Floor:
             },
             "reservedSerialNumber": reserved_serial,
         }
+
+    def _process_start(
+        self, order: dict, at: datetime, given: datetime | str | None
+    ) -> datetime | None:
+        """A process starts when given, else when the unit's last process ended."""
+        if given is not None:
+            return _moment(given)
+        ends = [
+            parse_time(c["at"])
+            for c in self._store.completions()
+            if c["externalOrderId"] == order["externalOrderId"]
+            and c["orderIndex"] == order["orderIndex"]
+            and parse_time(c["at"]) <= at
+        ]
+        return max(ends) if ends else None
+
+    def processes(self, operation_id: str) -> list[str]:
+        """The ids of the processes (sub-operations) of an operation, in order."""
+        return [
+            link["subId"]
+            for link in self._store.sub_operations()
+            if link["parentId"] == operation_id
+        ]
 
     def _consumed(self, operation: dict, given: dict | list | None) -> list[dict]:
         """Captured component serials: generated for each attribute of the operation
@@ -251,11 +280,21 @@ class AutoBuilder:
             age = (now - parse_time(order["createdAt"])).total_seconds()
             try:
                 if age >= self._seconds:
-                    self._floor.complete_unit(*key)
+                    self._complete_with_processes(key)
                 elif age >= self._seconds / 2 and order["state"] == OPEN:
                     self._floor.start_unit(*key)
             except ValueError:
                 continue  # cancelled or built by someone else meanwhile
+
+    def _complete_with_processes(self, key: OrderKey) -> None:
+        """As PICO does: each process of the product completes, then the unit."""
+        processes = self._floor.processes(key[1])
+        now = utc_now()
+        step = timedelta(seconds=self._seconds / (2 * (len(processes) + 1)))
+        for position, process_id in enumerate(processes):
+            at = now - step * (len(processes) - position)
+            self._floor.complete_wip(*key, process_id, at=at)
+        self._floor.complete_unit(*key, at=now)
 
 
 def _label(operation: dict) -> str:

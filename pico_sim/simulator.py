@@ -174,6 +174,7 @@ class PicoSimulator:
         at: datetime | str | None = None,
         station: str = "Station 1",
         operator: str = "Operator 1",
+        started_at: datetime | str | None = None,
     ) -> dict:
         return self.floor.complete_wip(
             external_order_id,
@@ -185,6 +186,7 @@ class PicoSimulator:
             at=at,
             station=station,
             operator=operator,
+            started_at=started_at,
         )
 
     def orders(self, external_order_id: str | None = None) -> list[dict]:

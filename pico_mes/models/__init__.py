@@ -9,3 +9,16 @@ from . import pico_unit
 from . import pico_message
 from . import mrp_production
 from . import pico_mrp_adapter
+from . import pico_process
+from . import pico_operation_process
+from . import mrp_routing_workcenter
+from . import mrp_workcenter
+from . import mrp_workcenter_productivity
+from . import pico_unit_process
+from . import pico_floor_time
+from . import pico_mrp_adapter_floor_time
+from . import mrp_production_floor_time
+from . import res_company_pico_web
+from . import res_config_settings_pico_web
+from . import pico_unit_floor_time
+from . import mrp_bom_pico_check

@@ -48,6 +48,11 @@ ORDER_COMPLETES = (
     f" operationOrderCompletes(where: $where) {{ {COMPLETION_FIELDS} }} }}"
 )
 
+SUB_OPERATIONS = (
+    "query PicoSubOperations($where: SubOperation_bool_exp) {"
+    " subOperations(where: $where) { parentId subId subGroup updatedAt } }"
+)
+
 WEBHOOK_SUBSCRIBE = (
     "mutation PicoWebhookSubscribe($input: SubscribeRequestInput!) {"
     " webhookSubscribe(input: $input) { message } }"
@@ -100,6 +105,7 @@ def all_documents():
         "PicoPing": PING,
         "PicoOperations": OPERATIONS,
         "PicoOrderCompletes": ORDER_COMPLETES,
+        "PicoSubOperations": SUB_OPERATIONS,
         "PicoOrderSave": batched_mutation("save", 2),
         "PicoOrderCancel": batched_mutation("cancel", 2),
         "PicoWebhookSubscribe": WEBHOOK_SUBSCRIBE,

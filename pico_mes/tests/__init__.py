@@ -9,3 +9,4 @@ from . import test_tours
 from . import test_uom
 from . import test_hostile_input
 from . import test_hand_production
+from . import test_floor_times

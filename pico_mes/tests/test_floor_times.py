@@ -1,0 +1,373 @@
+from datetime import datetime, timedelta
+
+from odoo import Command
+from odoo.tests import tagged
+
+from ..services.payload import parse_events
+from .common import PicoTransactionCase
+
+T0 = datetime(2026, 3, 2, 8, 0, 0)
+ASSEMBLY, TEST = "op-proc-assembly", "op-proc-test"
+
+
+@tagged("post_install", "-at_install")
+class TestFloorTimes(PicoTransactionCase):
+    """PICO's process times on the work orders of the MO that holds each unit."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.user.groups_id += cls.env.ref("mrp.group_mrp_routings")
+        cls.add_sim_processes()
+        cls.assembly_wc = cls.env["mrp.workcenter"].create(
+            {
+                "name": "Assembly Bench",
+                "costs_hour": 60.0,
+                "pico_station_names": "Station A, Station B",
+            }
+        )
+        cls.test_wc = cls.env["mrp.workcenter"].create(
+            {"name": "Test Bench", "costs_hour": 120.0}
+        )
+        cls.lamp_bom.write(
+            {
+                "operation_ids": [
+                    Command.create(
+                        {
+                            "name": "Assembly",
+                            "workcenter_id": cls.assembly_wc.id,
+                            "time_cycle_manual": 30,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "name": "test",
+                            "workcenter_id": cls.test_wc.id,
+                            "time_cycle_manual": 20,
+                        }
+                    ),
+                ]
+            }
+        )
+        cls.env["pico.operation"]._pico_sync_company(cls.company, full=True)
+        cls.assembly_op, cls.test_op = cls.lamp_bom.operation_ids.sorted("id")
+
+    @classmethod
+    def add_sim_processes(cls):
+        for pico_id, name in ((ASSEMBLY, "Assembly"), (TEST, "Test")):
+            cls.sim.upsert_operation({"id": pico_id, "name": name})
+            cls.sim.upsert_sub_operation("op-desk-lamp", pico_id)
+
+    def setUp(self):
+        super().setUp()
+        self.add_sim_processes()
+
+    # ------------------------------------------------------------ helpers
+
+    def receive(self, event):
+        messages, duplicates = self.env["pico.message"]._receive(
+            self.company, parse_events(event)
+        )
+        messages._process()
+        return messages, duplicates
+
+    def process_times(self, index):
+        """(start, minutes) of Assembly and Test for unit ``index``: all distinct."""
+        start = T0 + timedelta(hours=index)
+        assembly = 10 + index
+        return {
+            ASSEMBLY: (start, assembly),
+            TEST: (start + timedelta(minutes=assembly), 4 + index),
+        }
+
+    def complete_process(self, production, index, process, **options):
+        start, minutes = self.process_times(index)[process]
+        options.setdefault("station", "Station A" if process == ASSEMBLY else "T-9")
+        options.setdefault(
+            "operator", "Mia Manufacturing" if process == ASSEMBLY else "Nobody Known"
+        )
+        return self.sim.complete_wip(
+            production.pico_order_ref,
+            "op-desk-lamp",
+            index,
+            process,
+            started_at=start,
+            at=start + timedelta(minutes=minutes),
+            **options,
+        )
+
+    def complete_lamp(self, production, index):
+        return self.sim.complete_unit(
+            production.pico_order_ref,
+            "op-desk-lamp",
+            index,
+            produced_serial=f"LAMP-{production.pico_order_ref}-{index}",
+            consumed_serials={"PICO-LED-DRIVER": self.driver_lots[index].name},
+        )
+
+    def pico_logs(self, workorders):
+        return workorders.time_ids.filtered("pico_unit_id")
+
+    def report_operations(self, production):
+        report = self.env["report.mrp.report_mo_overview"]
+        return report._get_report_data(production.id)["operations"]
+
+    # -------------------------------------------------------------- tests
+
+    def test_catalog_sync_maps_processes(self):
+        lamp_op = self.operation("op-desk-lamp")
+        self.assertEqual(
+            sorted(lamp_op.process_link_ids.operation_id.mapped("pico_id")),
+            [ASSEMBLY, TEST],
+        )
+        self.assertEqual(self.assembly_op.pico_process_id.pico_id, ASSEMBLY)
+        self.assertEqual(
+            self.test_op.pico_process_id.pico_id, TEST
+        )  # by name, any case
+        self.assertTrue(self.assembly_op.pico_process_auto)
+        self.assertEqual(
+            self.assembly_op.pico_allowed_process_ids,
+            lamp_op | lamp_op.process_link_ids.operation_id,
+        )
+
+    def test_sync_keeps_hand_made_mappings_and_flags_ambiguity(self):
+        self.test_op.pico_process_id = self.operation(ASSEMBLY)
+        self.assertFalse(self.test_op.pico_process_auto)
+        self.assembly_op.pico_process_id = False
+        self.sim.upsert_operation({"id": "op-proc-assembly-2", "name": "ASSEMBLY"})
+        self.sim.upsert_sub_operation("op-desk-lamp", "op-proc-assembly-2")
+        self.env["pico.operation"]._pico_sync_company(self.company, full=True)
+        self.assertEqual(self.test_op.pico_process_id.pico_id, ASSEMBLY)
+        self.assertFalse(self.assembly_op.pico_process_id)
+        self.assertIn("2 PICO processes", self.assembly_op.pico_mapping_note)
+
+    def test_three_units_process_by_process_then_unit_by_unit(self):
+        production = self.make_mo(self.lamp, 3)
+        self.assertEqual(len(production.workorder_ids), 2)
+        self.dispatch()
+        events = [
+            self.complete_process(production, index, process)
+            for index in range(3)
+            for process in (ASSEMBLY, TEST)
+        ]
+        for event in events:
+            messages, _dup = self.receive(event)
+            self.assertEqual(messages.state, "done")
+        # Before any unit is built, the one MO holds every unit's time.
+        self.assertEqual(len(self.pico_logs(production.workorder_ids)), 6)
+        self.assertEqual(set(production.workorder_ids.mapped("state")), {"progress"})
+        self.assertEqual(len(production.pico_process_ids), 6)
+        for index in range(3):
+            self.receive(self.complete_lamp(production, index))
+        family = production.procurement_group_id.mrp_production_ids
+        self.assertEqual(len(family), 3)
+        self.assertEqual(set(family.mapped("state")), {"done"})
+        for mo in family:
+            self.assert_unit_times(mo)
+        # Replays: the same events again, and a message processed twice.
+        for event in events:
+            messages, duplicates = self.receive(event)
+            self.assertEqual((len(messages), duplicates), (0, 1))
+        message = self.env["pico.message"].search(
+            [
+                ("order_ref", "=", production.pico_order_ref),
+                ("kind", "=", "completion"),
+            ],
+            limit=1,
+        )
+        message.write({"state": "pending"})
+        message._process()
+        self.assertEqual(len(self.pico_logs(family.workorder_ids)), 6)
+        for mo in family:
+            self.assert_unit_times(mo)
+
+    def assert_unit_times(self, mo):
+        """``mo`` built one unit; its work orders carry exactly that unit's times,
+        and Odoo's cost analysis prices them at the work centers' rates."""
+        unit = mo.pico_unit_ids
+        self.assertEqual(len(unit), 1, mo.name)
+        times = self.process_times(unit.order_index)
+        expected_cost = 0.0
+        for workorder in mo.workorder_ids:
+            process = workorder.operation_id.pico_process_id.pico_id
+            start, minutes = times[process]
+            log = self.pico_logs(workorder)
+            self.assertEqual(len(log), 1, f"{mo.name} {workorder.name}")
+            self.assertEqual(log.pico_unit_id, unit)
+            self.assertEqual(log.pico_serial, unit.produced_serial)
+            self.assertEqual(log.date_start, start)
+            self.assertEqual(log.date_end, start + timedelta(minutes=minutes))
+            self.assertAlmostEqual(log.duration, minutes)
+            self.assertAlmostEqual(workorder.duration, minutes)
+            self.assertEqual(workorder.state, "done")
+            if process == ASSEMBLY:  # station mapped, operator known
+                self.assertEqual(log.workcenter_id, self.assembly_wc)
+                self.assertEqual(log.user_id, self.mrp_user)
+            else:  # the work order's own work center; operator kept as text
+                self.assertEqual(log.workcenter_id, self.test_wc)
+                self.assertFalse(log.user_id)
+                self.assertEqual(log.pico_operator, "Nobody Known")
+            expected_cost += minutes / 60.0 * workorder.workcenter_id.costs_hour
+        operations = self.report_operations(mo)
+        self.assertAlmostEqual(operations["summary"]["real_cost"], expected_cost)
+        self.assertAlmostEqual(
+            operations["summary"]["quantity"],
+            sum(m for _s, m in times.values()) / 60.0,
+        )
+        self.assertEqual(
+            sorted(mo.pico_process_ids.mapped("process_pico_id")), [ASSEMBLY, TEST]
+        )
+
+    def test_units_interleaved_follow_their_mo(self):
+        production = self.make_mo(self.lamp, 2)
+        self.dispatch()
+        self.receive(self.complete_process(production, 1, ASSEMBLY))
+        self.receive(self.complete_process(production, 0, ASSEMBLY))
+        self.receive(self.complete_process(production, 0, TEST))
+        self.receive(self.complete_lamp(production, 0))
+        backorder = production.procurement_group_id.mrp_production_ids - production
+        self.assertEqual(backorder.pico_unit_ids.order_index, 1)
+        # Unit 1's assembly time moved with the unit to the backorder.
+        self.assertEqual(
+            self.pico_logs(backorder.workorder_ids).pico_unit_id.order_index, 1
+        )
+        self.assertEqual(
+            set(
+                self.pico_logs(production.workorder_ids).pico_unit_id.mapped(
+                    "order_index"
+                )
+            ),
+            {0},
+        )
+        self.receive(self.complete_process(production, 1, TEST))
+        self.receive(self.complete_lamp(production, 1))
+        for mo in production | backorder:
+            self.assertEqual(mo.state, "done")
+            self.assert_unit_times(mo)
+
+    def test_unmapped_process_keeps_expected_duration(self):
+        self.test_op.pico_process_id = False
+        production = self.make_mo(self.lamp, 1)
+        self.dispatch()
+        self.receive(self.complete_process(production, 0, ASSEMBLY))
+        self.receive(self.complete_process(production, 0, TEST))
+        self.receive(self.complete_lamp(production, 0))
+        self.assertEqual(production.state, "done")
+        test_wo = production.workorder_ids.filtered(
+            lambda w: w.operation_id == self.test_op
+        )
+        self.assertFalse(self.pico_logs(test_wo))
+        self.assertAlmostEqual(test_wo.duration, test_wo.duration_expected)
+        unmapped = production.pico_process_ids.filtered(
+            lambda p: p.process_pico_id == TEST
+        )
+        self.assertFalse(unmapped.workorder_id)
+        self.assertAlmostEqual(unmapped.cycle_time, 4)
+        self.assertEqual(unmapped.station, "T-9")
+
+    def test_without_routing_times_stay_on_the_unit(self):
+        self.sim.upsert_sub_operation("op-sensor-kit", ASSEMBLY)
+        production = self.make_mo(self.sensor, 1)
+        self.assertFalse(production.workorder_ids)
+        self.dispatch()
+        self.receive(
+            self.sim.complete_wip(
+                production.pico_order_ref, "op-sensor-kit", 0, ASSEMBLY
+            )
+        )
+        self.receive(
+            self.sim.complete_unit(production.pico_order_ref, "op-sensor-kit", 0)
+        )
+        self.assertEqual(production.state, "done")
+        self.assertEqual(production.pico_unit_ids.state, "done")
+        self.assertIn(ASSEMBLY, production.pico_unit_ids.wip_log)
+        self.assertEqual(production.pico_process_ids.process_pico_id, ASSEMBLY)
+        self.assertFalse(production.pico_process_ids.workorder_id)
+
+    def test_revision_mismatch_warns_without_blocking(self):
+        self.lamp_bom.code = "B"  # PICO's Desk Lamp is revision A
+        production = self.make_mo(self.lamp, 1)
+        self.assertEqual(production.state, "confirmed")
+        self.assertIn("differs", production.pico_revision_warning)
+        self.assertIn(
+            "differs", production.message_ids.mapped("body")[0] or "", production.name
+        )
+        self.lamp_bom.code = "a"
+        self.assertFalse(production.pico_revision_warning)
+
+    def test_open_in_pico_link(self):
+        production = self.make_mo(self.lamp, 2)
+        unit = production.pico_unit_ids.sorted("order_index")[1]
+        self.assertFalse(unit.pico_url)
+        self.company.pico_unit_link = "https://acme.picomes.com/orders/{order}/{index}"
+        unit.invalidate_recordset(["pico_url"])
+        ref = production.pico_order_ref.replace("/", "%2F")
+        self.assertEqual(unit.pico_url, f"https://acme.picomes.com/orders/{ref}/1")
+
+    def test_unmapped_tracked_component_gets_an_activity(self):
+        gear = self.make_product("PICO-GEAR", "Gear", tracking="serial")
+        self.lamp_bom.bom_line_ids = [Command.create({"product_id": gear.id})]
+        self.env["pico.operation"]._pico_auto_map(self.company)
+        activity = self.lamp_bom.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.summary, "PICO: mapping needed")
+        self.assertIn("Gear", activity.note)
+        self.assertNotIn("LED Driver", activity.note)  # mapped by its attribute
+        self.lamp_bom.bom_line_ids.filtered(
+            lambda line: line.product_id == gear
+        ).unlink()
+        self.make_mo(self.lamp, 1)  # confirmation checks again: all mapped now
+        self.assertFalse(self.lamp_bom.activity_ids)
+
+    def test_operation_mapped_to_the_product_takes_the_unit_time(self):
+        """Without sub-processes, a BoM operation may take the whole unit's time."""
+        self.test_op.pico_process_id = self.op_lamp
+        production = self.make_mo(self.lamp, 1)
+        self.dispatch()
+        event = self.complete_lamp(production, 0)
+        self.receive(event)
+        self.assertEqual(production.state, "done")
+        test_wo = production.workorder_ids.filtered(
+            lambda w: w.operation_id == self.test_op
+        )
+        log = self.pico_logs(test_wo)
+        self.assertEqual(log.pico_serial, f"LAMP-{production.pico_order_ref}-0")
+        self.assertAlmostEqual(
+            test_wo.duration, event["operationSummary"]["cycleTime"] / 60000, places=2
+        )
+
+    def test_late_process_completion_lands_on_the_mo_that_built_the_unit(self):
+        production = self.make_mo(self.lamp, 2)
+        self.dispatch()
+        self.receive(self.complete_lamp(production, 0))
+        self.receive(self.complete_process(production, 0, ASSEMBLY))
+        assembly_wo = production.workorder_ids.filtered(
+            lambda w: w.operation_id == self.assembly_op
+        )
+        self.assertEqual(assembly_wo.state, "done")
+        self.assertEqual(self.pico_logs(assembly_wo).pico_unit_id.order_index, 0)
+        backorder = production.procurement_group_id.mrp_production_ids - production
+        self.assertFalse(self.pico_logs(backorder.workorder_ids))
+
+    def test_stations_and_operators_map_within_the_company_only(self):
+        other = self.env["res.company"].create({"name": "Other Works"})
+        self.env["mrp.workcenter"].create(
+            {
+                "name": "Elsewhere",
+                "company_id": other.id,
+                "pico_station_names": "T-9",
+            }
+        )
+        Floor = self.env["pico.floor.time"]
+        self.assertFalse(
+            self.env["mrp.workcenter"]._pico_for_station(self.company, "T-9")
+        )
+        self.assertEqual(
+            self.env["mrp.workcenter"]._pico_for_station(self.company, " station b "),
+            self.assembly_wc,
+        )
+        self.assertEqual(
+            Floor._user_for(self.company, "mia manufacturing"), self.mrp_user
+        )
+        self.mrp_user.copy({"login": "pico-mia-2", "name": "Mia Manufacturing"})
+        self.assertFalse(Floor._user_for(self.company, "Mia Manufacturing"))
