@@ -1,8 +1,15 @@
-from odoo import Command
+import threading
+import time
+from datetime import datetime
+
+from psycopg2 import OperationalError, errorcodes
+
+from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
 
 from ..exceptions import PicoStateError
+from ..services.payload import OperationEvent
 from .common import TOKEN, PicoTransactionCase
 
 
@@ -138,3 +145,61 @@ class TestEngine(PicoTransactionCase):
         self.assertEqual(
             Company._pico_company_for_secret(other._pico_webhook_secret()), other
         )
+
+
+@tagged("post_install", "-at_install")
+class TestExpectedConflicts(TransactionCase):
+    """Real cursors in real threads, as two webhook workers: committed data only."""
+
+    def test_a_concurrent_duplicate_delivery_logs_no_error(self):
+        company_id = self.env.ref("base.main_company").id
+        event = OperationEvent(
+            pico_id="op-burst", updated_at=datetime(2026, 1, 1), raw={"id": "op-burst"}
+        )
+        self.addCleanup(self._delete_messages, event.key)
+        inserted, second_started = threading.Event(), threading.Event()
+        outcomes = {}
+
+        def receive(name, before=None, after=None):
+            try:
+                with self.registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    if before:
+                        before()
+                    company = env["res.company"].browse(company_id)
+                    _new, duplicates = env["pico.inbox"]._receive(company, [event])
+                    if after:
+                        after()
+                    outcomes[name] = duplicates
+            except OperationalError as exc:
+                outcomes[name] = exc.pgcode
+
+        def hold_then_commit():
+            inserted.set()
+            second_started.wait(5)
+            time.sleep(0.5)  # the second INSERT now waits on this row
+
+        def start_after_first():
+            inserted.wait(5)
+            second_started.set()
+
+        with self.assertNoLogs("odoo.sql_db", level="ERROR"):
+            first = threading.Thread(
+                target=receive, args=("first",), kwargs={"after": hold_then_commit}
+            )
+            second = threading.Thread(
+                target=receive, args=("second",), kwargs={"before": start_after_first}
+            )
+            first.start()
+            second.start()
+            first.join(10)
+            second.join(10)
+        self.assertEqual(outcomes["first"], 0)
+        # the conflict Odoo's HTTP layer retries; the retry finds the duplicate
+        self.assertEqual(outcomes["second"], errorcodes.SERIALIZATION_FAILURE)
+        receive("retry")
+        self.assertEqual(outcomes["retry"], 1)
+
+    def _delete_messages(self, key):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM pico_message WHERE dedup_key = %s", (key,))
