@@ -35,7 +35,6 @@ class PicoReconciliation(models.AbstractModel):
     @api.model
     def _reconcile_company(self, company):
         refs = self._open_order_refs(company)
-        Message = self.env["pico.message"]
         with company._pico_client() as client:
             for start in range(0, len(refs), RECONCILE_CHUNK):
                 where = {
@@ -43,13 +42,17 @@ class PicoReconciliation(models.AbstractModel):
                 }
                 data = client.execute(documents.ORDER_COMPLETES, {"where": where})
                 events = self._valid_events(data.get("operationOrderCompletes") or [])
-                if not events:
-                    continue
-                messages, _duplicates = self.env["pico.inbox"]._receive(company, events)
-                # stored for good before processing: a conflict's rollback while
-                # processing must not take the received chunk with it
-                Message._commit_progress()
-                self.env["pico.inbox"]._process(messages)
+                if events:
+                    self._store_and_process(company, events)
+
+    @api.model
+    def _store_and_process(self, company, events):
+        """Commit the received chunk before processing it: a write conflict while
+        processing rolls back, and must not take the chunk with it."""
+        Inbox = self.env["pico.inbox"]
+        messages, _duplicates = Inbox._receive(company, events)
+        self.env["pico.message"]._commit_progress()
+        Inbox._process(messages)
 
     @api.model
     def _open_order_refs(self, company):

@@ -9,7 +9,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, tagged
 
 from ..exceptions import PicoStateError
-from ..services.payload import OperationEvent
+from ..services.payload import OperationEvent, parse_events
 from .common import TOKEN, PicoTransactionCase
 
 
@@ -203,3 +203,38 @@ class TestExpectedConflicts(TransactionCase):
     def _delete_messages(self, key):
         with self.registry.cursor() as cr:
             cr.execute("DELETE FROM pico_message WHERE dedup_key = %s", (key,))
+
+    def test_reconciliation_keeps_what_it_received_through_a_conflict(self):
+        """A completion whose order another worker holds: processing rolls back
+        (and leaves it to the cron), the received chunk stays stored."""
+        company_id = self.env.ref("base.main_company").id
+        (event,) = parse_events(
+            {
+                "externalOrderId": "RECON/1",
+                "operation": {"id": "op-sensor-kit"},
+                "orderIndex": 0,
+                "at": "2026-01-01T10:00:00Z",
+            }
+        )
+        self.addCleanup(self._delete_messages, event.key)
+        with self.registry.cursor() as holder:
+            holder.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                (f"pico_mes:{company_id}:RECON/1",),
+            )
+
+            def reconcile():
+                with self.registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    company = env["res.company"].browse(company_id)
+                    env["pico.reconciliation"]._store_and_process(company, [event])
+
+            worker = threading.Thread(target=reconcile)
+            worker.start()
+            worker.join(20)
+            holder.rollback()
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT state FROM pico_message WHERE dedup_key = %s", (event.key,)
+            )
+            self.assertEqual(cr.fetchall(), [("pending",)])
