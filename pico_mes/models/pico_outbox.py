@@ -144,7 +144,7 @@ class PicoOutbox(models.AbstractModel):
         }
         unexplained = [e for e in errors if not (isinstance(e, dict) and e.get("path"))]
         position = 0
-        delivered, undelivered = messages.browse(), messages.browse()
+        refused_any, undelivered = False, messages.browse()
         for message in messages:
             count = len(message._inputs())
             aliases = [documents.alias(i) for i in range(position, position + count)]
@@ -154,17 +154,18 @@ class PicoOutbox(models.AbstractModel):
                 message._set_failed(
                     self.env._("PICO rejected: %s", "; ".join(problems))
                 )
+                refused_any = True
             elif all(data.get(a) is not None for a in aliases):
                 message._set_done({a: data[a] for a in aliases})
-                delivered |= message
             else:
                 undelivered |= message
         if not undelivered:
             return
-        if unexplained:
+        if unexplained or (refused and not refused_any):
+            unexplained = unexplained or list(errors)
             text = "; ".join(str(e.get("message", e)) for e in unexplained[:5])
             undelivered._set_failed(self.env._("PICO rejected the request: %s", text))
-        elif refused:
+        elif refused_any:  # progress is made: the refused message failed
             undelivered._postpone(
                 self.env._("Not executed: PICO refused an earlier input."),
                 fields.Datetime.now(),

@@ -46,7 +46,8 @@ class PicoClient:
     def execute_partial(self, document, variables=None):
         """Run a document and return ``(data, errors)``.
 
-        For batched mutations, where an error in one alias leaves the others done.
+        For batched mutations: the aliases answered before a failing one took
+        effect; the caller sorts them out (see ``pico.outbox``).
         Transport, HTTP and shape failures raise.
         """
         body = {"query": document, "variables": variables or {}}

@@ -107,6 +107,21 @@ class TestEngine(PicoTransactionCase):
         self.assertEqual(message.state, "discarded")
         self.assertEqual(message.discard_reason, "duplicate of a manual order in PICO")
 
+    def test_under_the_cron_runner_one_batch_per_call_with_progress(self):
+        production = self.make_mo(self.sensor, 2)
+        production.action_cancel()  # the cancel waits for the save's batch
+        cron = self.env.ref("pico_mes.ir_cron_pico_dispatch")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
+        outbox = self.env["pico.outbox"].with_context(ir_cron_progress_id=progress.id)
+        outbox._cron_dispatch()
+        self.assertEqual((progress.done, progress.remaining), (1, 1))
+        self.assertEqual(self.sim_orders(production), [(0, "open"), (1, "open")])
+        outbox._cron_dispatch()
+        self.assertEqual((progress.done, progress.remaining), (1, 0))
+        self.assertEqual(
+            self.sim_orders(production), [(0, "cancelled"), (1, "cancelled")]
+        )
+
     def test_rotating_the_secret_keeps_the_old_one_until_pico_has_the_new(self):
         Company = self.env["res.company"]
         self.company._pico_register_webhooks()
