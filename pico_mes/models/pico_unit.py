@@ -136,9 +136,9 @@ class PicoUnit(models.Model):
 
     def _record_execution(self, event, lot):
         """The unit is built: store PICO's execution data (times, station, operator)."""
+        self._transition("done", OPEN_STATES, "complete")
         self.write(
             {
-                "state": "done",
                 "lot_id": lot.id,
                 "started_at": event.started_at,
                 "completed_at": event.at,
@@ -163,7 +163,5 @@ class PicoUnit(models.Model):
             station=event.station or "-",
             operator=event.operator or "-",
         )
-        values = {"wip_log": "\n".join(filter(None, [self.wip_log, line]))}
-        if self.state in ("queued", "sent"):
-            values["state"] = "in_progress"
-        self.write(values)
+        self.wip_log = "\n".join(filter(None, [self.wip_log, line]))
+        self.filtered(lambda u: u.state in ("queued", "sent"))._set_in_progress()

@@ -383,8 +383,7 @@ class TestOutboundOrdering(PicoTransactionCase):
         log_before = len(self.sim.request_log)
         self.dispatch()
         sizes = [
-            sum(entry["fields"].values())
-            for entry in self.sim.request_log[log_before:]
+            sum(entry["fields"].values()) for entry in self.sim.request_log[log_before:]
         ]
         self.assertEqual(sum(sizes), 120)
         self.assertLessEqual(max(sizes), 50)
