@@ -6,6 +6,7 @@ from psycopg2 import OperationalError, errorcodes
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError
+from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import TransactionCase, tagged
 
 from ..exceptions import PicoStateError
@@ -134,6 +135,13 @@ class TestEngine(PicoTransactionCase):
         self.assertNotEqual(old, new)
         self.assertEqual(Company._pico_company_for_secret(old), self.company)
         self.assertEqual(Company._pico_company_for_secret(new), self.company)
+        self.env.flush_all()
+        self.env.cr.execute("SAVEPOINT neutralize")
+        for query in get_neutralization_queries(["pico_mes"]):
+            self.env.cr.execute(query)
+        self.env.cr.execute("SELECT pico_webhook_secret_previous FROM res_company")
+        self.assertEqual({row[0] for row in self.env.cr.fetchall()}, {None})
+        self.env.cr.execute("ROLLBACK TO SAVEPOINT neutralize")
         self.sim.clear_faults()
         self.company._pico_register_webhooks()
         self.assertFalse(Company._pico_company_for_secret(old))
