@@ -10,6 +10,5 @@ from . import pico_message
 from . import pico_outbox
 from . import pico_inbox
 from . import pico_reconciliation
-from . import pico_message_discard
 from . import mrp_production
 from . import pico_mrp_adapter

@@ -355,7 +355,11 @@ class PicoMessage(models.Model):
         for production in self.production_id:
             mine = self.filtered(lambda m, p=production: m.production_id == p)
             production.message_post(
-                body=f"{note} {', '.join(mine.mapped('display_name'))}"
+                body=self.env._(
+                    "%(note)s %(messages)s",
+                    note=note,
+                    messages=", ".join(mine.mapped("display_name")),
+                )
             )
             if not production.pico_message_ids.filtered(lambda m: m.state == "failed"):
                 production.pico_error = False

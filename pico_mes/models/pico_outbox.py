@@ -1,7 +1,7 @@
 from datetime import timedelta
-from itertools import groupby
 
 from odoo import api, fields, models
+from odoo.tools import groupby
 
 from ..exceptions import PicoError, PicoIncompleteAnswer
 from ..services import documents
