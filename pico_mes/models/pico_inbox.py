@@ -155,8 +155,9 @@ class PicoInbox(models.AbstractModel):
         Message = self.env["pico.message"]
         for message_id in messages.ids:
             for attempt in range(INLINE_TRIES):
-                message = self._claim_pending([message_id])
-                if not message or self._apply_or_fail(message) or testing:
+                claimed, message = self._try_claim(message_id)
+                settled = claimed and (not message or self._apply_or_fail(message))
+                if settled or testing:
                     break
                 self.env.cr.rollback()
                 self.env.invalidate_all()
@@ -164,6 +165,18 @@ class PicoInbox(models.AbstractModel):
             else:
                 self.env.ref(PROCESS_CRON).sudo()._trigger()
             Message._commit_progress()
+
+    @api.model
+    def _try_claim(self, message_id):
+        """(False, None) when another worker changed the row since this
+        transaction's snapshot (a quiet, expected conflict); else (True, message)."""
+        try:
+            with expected_conflicts():
+                return True, self._claim_pending([message_id])
+        except OperationalError as exc:
+            if exc.pgcode not in CONFLICT_CODES:
+                raise
+            return False, None
 
     @api.model
     def _apply_or_fail(self, message):
