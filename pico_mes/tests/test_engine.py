@@ -123,6 +123,26 @@ class TestEngine(PicoTransactionCase):
             self.sim_orders(production), [(0, "cancelled"), (1, "cancelled")]
         )
 
+    def test_inbox_cron_reports_progress_to_the_cron_runner(self):
+        events = parse_events(
+            [
+                {
+                    "externalOrderId": f"NOPE/{i}",
+                    "operation": {"id": "op-sensor-kit"},
+                    "orderIndex": 0,
+                    "at": "2026-01-01T10:00:00Z",
+                }
+                for i in range(2)
+            ]
+        )
+        messages, _duplicates = self.env["pico.inbox"]._receive(self.company, events)
+        cron = self.env.ref("pico_mes.ir_cron_pico_process")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
+        inbox = self.env["pico.inbox"].with_context(ir_cron_progress_id=progress.id)
+        inbox._cron_process()
+        self.assertEqual((progress.done, progress.remaining), (2, 0))
+        self.assertEqual(set(messages.mapped("state")), {"unmatched"})
+
     def test_rotating_the_secret_keeps_the_old_one_until_pico_has_the_new(self):
         Company = self.env["res.company"]
         self.company._pico_register_webhooks()
