@@ -11,13 +11,17 @@ class RequestFaults:
     ``latency`` seconds are slept first; then the first of ``drop_connection``
     (close the socket without answering), ``http_status`` (answer that status) or
     ``graphql_error`` (answer HTTP 200 with that GraphQL error) applies, and the
-    request is not executed. ``count`` limits the faults to the next N requests.
+    request is not executed. ``refuse_alias`` executes the request but fails the
+    root field of that response name (e.g. ``m1``) with a GraphQL error, as a
+    server refusing one input of a batch. ``count`` limits the faults to the next
+    N requests.
     """
 
     latency: float = 0.0
     http_status: int | None = None
     graphql_error: str | None = None
     drop_connection: bool = False
+    refuse_alias: str | None = None
     count: int | None = None
 
     def __post_init__(self):
@@ -35,6 +39,7 @@ class RequestFaults:
             or self.http_status
             or self.graphql_error
             or self.drop_connection
+            or self.refuse_alias
         )
 
 

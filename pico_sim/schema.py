@@ -28,8 +28,6 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.pyutils import Path as ResponsePath
-from graphql.pyutils import Undefined
 
 from .filters import COMPLETION_FILTER, filter_records
 from .times import format_time, parse_time
@@ -50,6 +48,7 @@ class RequestContext:
 
     sim: Any
     fields: Counter = field(default_factory=Counter)
+    refuse_alias: str | None = None
 
 
 class PicoExecutionContext(ExecutionContext):
@@ -60,30 +59,13 @@ class PicoExecutionContext(ExecutionContext):
       of 10,000 operations has over 100,000 fields. Anything unusual (a
       resolver, a null in a non-null field, a serialisation error) takes the
       standard path, so results and errors are unchanged.
-    * Every root mutation field runs, in order, even after one failed. graphql-core
-      stops at the first failing non-null field; servers such as gqlgen go on, so
-      the aliases of a batch are independent. Every mutation here returns
-      ``MutationResponse!``, so one failure still makes ``data`` null: the errors'
-      ``path`` tells which aliases failed, and the others took effect.
+    * Root mutation fields run as graphql-core runs them by default: in order,
+      and the first failing one stops the rest. Every mutation here returns
+      ``MutationResponse!``, so ``data`` is then null: the aliases before the
+      failing one took effect, the failing one and those after it did not, and
+      no response says which took effect. Clients must resend every alias
+      without a non-null answer (saves are idempotent).
     """
-
-    def execute_fields_serially(self, parent_type, source_value, path, fields):
-        results, errors = {}, []
-        for response_name, field_nodes in fields.items():
-            field_path = ResponsePath(path, response_name, parent_type.name)
-            try:
-                result = self.execute_field(
-                    parent_type, source_value, field_nodes, field_path
-                )
-            except GraphQLError as error:
-                errors.append(error)
-                continue
-            if result is not Undefined:
-                results[response_name] = result
-        if errors:
-            self.errors.extend(errors)
-            return None
-        return results
 
     def execute_field(self, parent_type, source, field_nodes, path):
         name = field_nodes[0].name.value
@@ -212,6 +194,8 @@ def _root_resolver(function):
     """Adapt ``function(sim, **args)`` to a root field resolver that counts calls."""
 
     def resolve(_root, info, **args):
+        if info.context.refuse_alias == info.path.key:
+            raise GraphQLError(f"injected refusal of {info.path.key}")
         info.context.fields[info.field_name] += 1
         return function(info.context.sim, **args)
 

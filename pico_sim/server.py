@@ -144,6 +144,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             if faults.graphql_error:
                 details["fault"] = "graphql_error"
                 return _errors(200, faults.graphql_error)
+            if faults.refuse_alias:
+                details["fault"] = f"refuse_alias {faults.refuse_alias}"
+                context.refuse_alias = faults.refuse_alias
         return Response.json(
             200, execute_request(query, variables, operation_name, context)
         )

@@ -254,6 +254,7 @@ class PicoSimulator:
         graphql_error: str | None = None,
         drop_connection: bool = False,
         count: int | None = None,
+        refuse_alias: str | None = None,
     ) -> dict:
         """Disturb the next ``count`` GraphQL requests (None: until cleared)."""
         self.faults.set(
@@ -262,6 +263,7 @@ class PicoSimulator:
             graphql_error=graphql_error,
             drop_connection=drop_connection,
             count=count,
+            refuse_alias=refuse_alias,
         )
         return self.faults.current()
 

@@ -7,6 +7,9 @@ from . import mrp_bom
 from . import mrp_bom_line
 from . import pico_unit
 from . import pico_message
+from . import pico_outbox
+from . import pico_inbox
+from . import pico_reconciliation
 from . import mrp_production
 from . import pico_mrp_adapter
 from . import pico_process

@@ -1,49 +1,31 @@
 import json
 import logging
-import random
 import threading
-import time
-import traceback
 from datetime import timedelta
-from itertools import groupby
-
-from psycopg2 import OperationalError, errorcodes
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 
-from ..services import documents
-from ..services.client import PicoError
-from ..services.payload import PayloadError, parse_events
-from .pico_unit import OPEN_STATES
+from ..exceptions import (  # noqa: F401 -- PicoProcessingError: for old imports
+    PicoError,
+    PicoProcessingError,
+    PicoStateError,
+)
 
 _logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 10
-BACKOFF_SECONDS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
-ALIASES_PER_REQUEST = 50
-CLAIM_LIMIT = 200
-RUN_BUDGET_SECONDS = 60
 DISPATCH_CRON = "pico_mes.ir_cron_pico_dispatch"
 PROCESS_CRON = "pico_mes.ir_cron_pico_process"
-RECONCILE_CHUNK = 100
-INLINE_TRIES = 3
-CONFLICT_CODES = {
-    errorcodes.SERIALIZATION_FAILURE,
-    errorcodes.DEADLOCK_DETECTED,
-    errorcodes.LOCK_NOT_AVAILABLE,
-}
-
-
-class PicoProcessingError(Exception):
-    """A message cannot be applied as it is: a person must look at it."""
+ALIASES_PER_REQUEST = 50
+MANAGER_GROUP = "pico_mes.group_pico_manager"
 
 
 class PicoMessage(models.Model):
-    """The durable log of every exchange with PICO, and the outbox and inbox.
+    """The durable log of every exchange with PICO: one row per request or event.
 
-    An outbound row is written in the same transaction as the business change and
-    delivered by the dispatcher cron; an inbound row is committed before it is
-    processed. Either is retried until done, or failed for a person to retry.
+    The record only: its fields and its named transitions (each checks the state
+    it starts from). The engines that move messages are ``pico.outbox``
+    (dispatch), ``pico.inbox`` (processing) and ``pico.reconciliation``.
     """
 
     _name = "pico.message"
@@ -70,6 +52,7 @@ class PicoMessage(models.Model):
             ("done", "Done"),
             ("failed", "Failed"),
             ("unmatched", "Unmatched"),
+            ("discarded", "Discarded"),
         ],
         default="pending",
         required=True,
@@ -88,9 +71,13 @@ class PicoMessage(models.Model):
     payload = fields.Text(readonly=True)
     answer = fields.Text(string="PICO's Answer", readonly=True)
     error = fields.Text(readonly=True)
+    discard_reason = fields.Text(readonly=True)
     attempts = fields.Integer(readonly=True)
     next_attempt_at = fields.Datetime(
         default=fields.Datetime.now, readonly=True, index=True
+    )
+    retrying_since = fields.Datetime(
+        readonly=True, help="First retryable failure of the current run of retries."
     )
     done_at = fields.Datetime(readonly=True)
 
@@ -101,6 +88,14 @@ class PicoMessage(models.Model):
             "PICO delivered this event already.",
         )
     ]
+
+    def init(self):
+        # the dispatcher's "no earlier open sibling" test, per company and order
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS pico_message_order_queue_idx"
+            " ON pico_message (company_id, order_ref, id)"
+            " WHERE direction = 'out' AND state IN ('pending', 'failed')"
+        )
 
     @api.depends("kind", "order_ref", "unit_ids")
     def _compute_display_name(self):
@@ -113,13 +108,42 @@ class PicoMessage(models.Model):
 
     @api.model
     def _queue(self, vals_list):
-        """Create outbound rows; the dispatcher is woken when they are committed."""
+        """Create outbound rows, at most ALIASES_PER_REQUEST inputs each; the
+        dispatcher is woken when they are committed."""
         messages = self.create(
-            [dict(vals, direction="out", state="pending") for vals in vals_list]
+            [
+                dict(part, direction="out", state="pending")
+                for vals in vals_list
+                for part in self._split_inputs(vals)
+            ]
         )
         if messages:
             self._wake_dispatcher_at_commit()
         return messages
+
+    @api.model
+    def _split_inputs(self, vals):
+        """One message per ALIASES_PER_REQUEST inputs, each with its own units, so
+        that a 2,000-unit MO goes out in requests of bounded size."""
+        inputs = json.loads(vals.get("payload") or "{}").get("inputs", [])
+        unit_ids = self._unit_ids_of(vals)
+        if len(inputs) <= ALIASES_PER_REQUEST or len(unit_ids) != len(inputs):
+            return [vals]
+        return [
+            dict(
+                vals,
+                payload=self._dump({"inputs": inputs[i : i + ALIASES_PER_REQUEST]}),
+                unit_ids=[(6, 0, unit_ids[i : i + ALIASES_PER_REQUEST])],
+            )
+            for i in range(0, len(inputs), ALIASES_PER_REQUEST)
+        ]
+
+    @api.model
+    def _unit_ids_of(self, vals):
+        commands = vals.get("unit_ids") or []
+        if len(commands) == 1 and commands[0][0] == 6:
+            return list(commands[0][2])
+        return []
 
     @api.model
     def _wake_dispatcher_at_commit(self):
@@ -136,388 +160,212 @@ class PicoMessage(models.Model):
     def _payload(self):
         return json.loads(self.payload or "{}")
 
-    # ----------------------------------------------------------- dispatcher
+    def _inputs(self):
+        return self._payload().get("inputs", [])
 
-    @api.model
-    def _cron_dispatch(self):
-        """Deliver due outbound messages, batched; never raises for PICO's sake."""
-        self._run_within_budget(
-            self._claim_due_outbound, self._deliver_by_company, DISPATCH_CRON
-        )
+    # ---------------------------------------------------------- transitions
 
-    @api.model
-    def _run_within_budget(self, claim, handle, cron_xmlid):
-        """Claim and handle batches until none is left; past the time budget, wake
-        the cron again to go on, so that one run never holds a worker for long."""
-        deadline = time.monotonic() + RUN_BUDGET_SECONDS
-        while time.monotonic() < deadline:
-            messages = claim()
-            if not messages:
-                return
-            handle(messages)
-            self._commit_progress()
-        self.env.ref(cron_xmlid).sudo()._trigger()
+    def _check_state(self, allowed, transition):
+        wrong = self.filtered(lambda m: m.state not in allowed)
+        if wrong:
+            raise PicoStateError(
+                f"pico.message {wrong.ids}: cannot {transition} from state "
+                f"{sorted(set(wrong.mapped('state')))}"
+            )
 
-    @api.model
-    def _deliver_by_company(self, messages):
-        for company, company_messages in groupby(messages, key=lambda m: m.company_id):
-            self._deliver(company, self.browse([m.id for m in company_messages]))
-
-    @api.model
-    def _claim_due_outbound(self):
-        """Lock due messages whose earlier siblings (same order) are not held back.
-
-        An order's messages go out in creation order: a later cancel never
-        overtakes a save still waiting for its retry.
-        """
-        self.flush_model()
-        self.env.cr.execute(
-            """SELECT m.id FROM pico_message m
-                WHERE m.direction = 'out' AND m.state = 'pending'
-                  AND m.next_attempt_at <= %(now)s
-                  AND NOT EXISTS (
-                      SELECT 1 FROM pico_message p
-                       WHERE p.order_ref = m.order_ref AND p.direction = 'out'
-                         AND p.id < m.id
-                         AND (p.state = 'failed' OR (p.state = 'pending'
-                              AND p.next_attempt_at > %(now)s)))
-                ORDER BY m.company_id, m.id
-                LIMIT %(limit)s
-                FOR UPDATE OF m SKIP LOCKED""",
-            {"now": fields.Datetime.now(), "limit": CLAIM_LIMIT},
-        )
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
-
-    def _deliver(self, company, messages):
-        """Send saves before cancels (a cancel only targets keys already saved)."""
-        try:
-            client = company._pico_client()
-        except PicoError as exc:  # not configured: wait for an administrator
-            messages._delivery_failed(exc, retryable=True)
-            return
-        try:
-            for kind, batch_kind in (
-                ("order_save", "save"),
-                ("order_cancel", "cancel"),
-            ):
-                for chunk in self._chunks(
-                    messages.filtered(lambda m, k=kind: m.kind == k)
-                ):
-                    chunk._send_batch(client, batch_kind)
-        finally:
-            client.close()
-
-    @api.model
-    def _chunks(self, messages):
-        """Pack messages: HTTP request carries ~ALIASES_PER_REQUEST units."""
-        chunk, size = self.browse(), 0
-        for message in messages:
-            chunk |= message
-            size += len(message._payload().get("inputs", []))
-            if size >= ALIASES_PER_REQUEST:
-                yield chunk
-                chunk, size = self.browse(), 0
-        if chunk:
-            yield chunk
-
-    def _send_batch(self, client, batch_kind):
-        inputs = [(m, value) for m in self for value in m._payload().get("inputs", [])]
-        document = documents.batched_mutation(batch_kind, len(inputs))
-        variables = documents.batched_variables([value for _m, value in inputs])
-        try:
-            data, errors = client.execute_partial(document, variables)
-        except PicoError as exc:
-            self._delivery_failed(exc, exc.retryable)
-            return
-        failed_aliases = {
-            str(e["path"][0]): e.get("message", "") for e in errors if e.get("path")
+    def _set_done(self, answer=None, production=None):
+        """Delivered, or applied: saved units are now sent."""
+        self._check_state(("pending",), "set done")
+        values = {
+            "state": "done",
+            "error": False,
+            "retrying_since": False,
+            "done_at": fields.Datetime.now(),
         }
-        if errors and not failed_aliases:
-            message = "; ".join(str(e.get("message", e)) for e in errors[:5])
-            self._delivery_failed(
-                self.env._("PICO rejected the request: %s", message), False
-            )
-            return
-        position, delivered, answers = 0, self.browse(), {}
-        for message in self:
-            count = len(message._payload().get("inputs", []))
-            aliases = [documents.alias(i) for i in range(position, position + count)]
-            position += count
-            problems = [failed_aliases[a] for a in aliases if a in failed_aliases]
-            if problems:
-                message._delivery_failed(
-                    self.env._("PICO rejected: %s", "; ".join(problems)), False
-                )
-            else:
-                delivered |= message
-                answers[message.id] = {a: (data or {}).get(a) for a in aliases}
-        delivered._delivered(answers)
+        if answer is not None:
+            values["answer"] = json.dumps(answer, indent=1, sort_keys=True)
+        if production is not None:
+            values["production_id"] = production.id
+        self.write(values)
+        saves = self.filtered(lambda m: m.direction == "out" and m.kind == "order_save")
+        saves.unit_ids.filtered(lambda u: u.state == "queued")._set_sent()
 
-    def _delivered(self, answers):
-        """Record PICO's answer ({message id: answer}); saved units are now sent."""
-        now = fields.Datetime.now()
-        for message in self:
-            message.write(
-                {
-                    "state": "done",
-                    "answer": json.dumps(answers[message.id], indent=1, sort_keys=True),
-                    "error": False,
-                    "attempts": message.attempts + 1,
-                    "done_at": now,
-                }
-            )
-        saves = self.filtered(lambda m: m.kind == "order_save")
-        saves.unit_ids.filtered(lambda u: u.state == "queued").state = "sent"
-
-    def _delivery_failed(self, error, retryable):
-        """Back off while it may pass; past MAX_ATTEMPTS, or if permanent, fail."""
-        now = fields.Datetime.now()
-        retry = self.filtered(lambda m: retryable and m.attempts + 1 < MAX_ATTEMPTS)
-        for message in retry:
-            delay = BACKOFF_SECONDS[min(message.attempts, len(BACKOFF_SECONDS) - 1)]
-            message.write(
-                {
-                    "attempts": message.attempts + 1,
-                    "error": str(error),
-                    "next_attempt_at": now + timedelta(seconds=delay),
-                }
-            )
-        if retry:
-            first = min(retry.mapped("next_attempt_at"))
-            self.env.ref(DISPATCH_CRON).sudo()._trigger(at=first)
-        for message in self - retry:
-            message.attempts += 1
-            message._fail(str(error))
-
-    def _fail(self, error):
-        """Permanent failure: the message, its units and its MO show it, with a task."""
-        self.write({"state": "failed", "error": error})
-        if self.direction == "out":
-            self.unit_ids.filtered(lambda u: u.state == "queued").state = "failed"
-        if self.production_id:
-            self.production_id._pico_flag_error(error)
-
-    # --------------------------------------------------------------- inbox
-
-    @api.model
-    def _receive(self, company, events):
-        """Persist events, deduplicated by their key, in one INSERT.
-
-        Returns (new messages, number of duplicates). The UNIQUE key makes a
-        concurrent delivery of the same event a duplicate too.
-        """
-        now = fields.Datetime.now()
-        rows = [
-            (
-                company.id,
-                e.kind,
-                e.key,
-                getattr(e, "external_order_id", None),
-                json.dumps(e.raw, sort_keys=True),
-                now,
-                self.env.uid,
-            )
-            for e in events
-        ]
-        self.flush_model()
-        values_sql = ", ".join(
-            ["(%s, 'in', %s, %s, %s, %s, 'pending', 0, %s, %s, %s, %s, %s)"] * len(rows)
-        )
-        self.env.cr.execute(
-            f"""INSERT INTO pico_message
-                   (company_id, direction, kind, dedup_key, order_ref, payload, state,
-                    attempts, next_attempt_at, create_date, write_date, create_uid,
-                    write_uid)
-                VALUES {values_sql}
-                ON CONFLICT (company_id, dedup_key) DO NOTHING
-                RETURNING id""",  # noqa: S608 -- placeholders only
-            [
-                v
-                for row in rows
-                for v in (*row[:5], row[5], row[5], row[5], row[6], row[6])
-            ],
-        )
-        new_ids = [row[0] for row in self.env.cr.fetchall()]
-        return self.browse(new_ids), len(rows) - len(new_ids)
-
-    @api.model
-    def _cron_process_inbound(self):
-        self._run_within_budget(
-            self._claim_pending_inbound,
-            lambda messages: messages._process(),
-            PROCESS_CRON,
-        )
-
-    @api.model
-    def _claim_pending_inbound(self, ids=None):
-        """Lock pending inbound messages (those given, else the oldest)."""
-        self.flush_model()
-        self.env.cr.execute(
-            """SELECT id FROM pico_message
-                WHERE direction = 'in' AND state = 'pending'
-                  AND (%(all)s OR id = ANY(%(ids)s))
-                ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
-            {"all": ids is None, "ids": ids or [], "limit": CLAIM_LIMIT},
-        )
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
-
-    def _process(self):
-        """Apply each message in its own transaction (a savepoint inside tests).
-
-        A write conflict with a concurrent completion of the same MO is retried in
-        a fresh transaction, then left pending for the cron: never failed.
-        """
-        testing = _testing()
-        for message_id in self.ids:
-            for attempt in range(INLINE_TRIES):
-                message = self._claim_pending_inbound([message_id])
-                if not message or message._apply_or_fail() or testing:
-                    break
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-                time.sleep(random.uniform(0.05, 0.2) * 2**attempt)
-            else:
-                self.env.ref(PROCESS_CRON).sudo()._trigger()
-            self._commit_progress()
-
-    def _apply_or_fail(self):
-        """Apply; return False on a transient write conflict, True otherwise."""
-        if not self._lock_order():
-            return False
-        try:
-            with self.env.cr.savepoint():
-                self._apply()
-        except OperationalError as exc:
-            if exc.pgcode in CONFLICT_CODES:
-                return False
-            self._link_to_unit()._fail(str(exc))
-        except PicoProcessingError as exc:
-            self._link_to_unit()._fail(str(exc))
-        except Exception as exc:
-            _logger.exception("PICO message %s could not be processed", self.id)
-            self._link_to_unit()._fail(
-                "".join(traceback.format_exception_only(exc)).strip()
-            )
-        return True
-
-    def _lock_order(self):
-        """Serialize the completions of one PICO order, without waiting.
-
-        Concurrent completions of one order would touch the same MOs; the loser
-        retries or leaves the message to the cron instead of failing.
-        """
-        if not self.order_ref:
-            return True
-        self.env.cr.execute(
-            "SELECT pg_try_advisory_xact_lock(hashtext(%s))",
-            (f"pico_mes:{self.order_ref}",),
-        )
-        return self.env.cr.fetchone()[0]
-
-    def _apply(self):
-        (event,) = parse_events(self._payload())
-        if self.kind == "operation":
-            self.env["pico.operation"]._pico_upsert(self.company_id, [event.raw])
-            self.env["pico.operation"]._pico_auto_map(self.company_id)
-            self._processed("done")
-            return
-        outcome, unit = self.env["pico.mrp.adapter"]._apply_completion(
-            self.company_id, event
-        )
-        self._processed(outcome, unit)
-        if outcome == "unmatched":
-            self._notify_unmatched()
-
-    def _link_to_unit(self):
-        """Tie a failed completion to its unit and MO, so that the MO shows it."""
-        if self.kind == "completion":
-            (event,) = parse_events(self._payload())
-            unit = self.env["pico.mrp.adapter"]._unit_of(self.company_id, event)
-            self.production_id = unit.production_id
-        return self
-
-    def _processed(self, state, unit=None):
-        values = {"state": state, "error": False, "done_at": fields.Datetime.now()}
-        if unit is not None:
-            values["production_id"] = unit.production_id.id
+    def _set_unmatched(self, production=None):
+        self._check_state(("pending",), "set unmatched")
+        values = {"state": "unmatched", "error": False}
+        if production is not None:
+            values["production_id"] = production.id
+        values["done_at"] = fields.Datetime.now()
         self.write(values)
 
-    def _notify_unmatched(self):
-        _logger.warning("PICO completion %s matches no open unit", self.dedup_key)
-        if self.production_id:
-            self.production_id._pico_schedule_activity(
-                self.env._(
-                    "PICO reported a completion for a unit Odoo no longer builds "
-                    "(%s). Check it in PICO messages.",
-                    self.dedup_key,
-                )
-            )
-
-    # -------------------------------------------------------- reconciliation
-
-    @api.model
-    def _cron_reconcile(self):
-        """Ask PICO for completions of open orders: catches missed webhooks."""
-        for company in self.env["res.company"].search([("pico_enabled", "=", True)]):
-            try:  # no savepoint: processing commits message by message
-                self.with_company(company)._reconcile_company(company)
-            except PicoError as exc:  # raised by PICO calls only: nothing to undo
-                _logger.warning(
-                    "PICO reconciliation failed for %s: %s", company.name, exc
-                )
-
-    @api.model
-    def _reconcile_company(self, company):
-        refs = [
-            ref
-            for (ref,) in self.env["pico.unit"]._read_group(
-                [("company_id", "=", company.id), ("state", "in", OPEN_STATES)],
-                ["external_order_id"],
-            )
-        ]
-        client = company._pico_client()
-        try:
-            for start in range(0, len(refs), RECONCILE_CHUNK):
-                where = {
-                    "externalOrderId": {"_in": refs[start : start + RECONCILE_CHUNK]}
+    def _postpone(self, error, at, count_attempt=True):
+        """Try again at ``at`` (a back-off, or at once when it was not at fault)."""
+        self._check_state(("pending",), "postpone")
+        now = fields.Datetime.now()
+        for message in self:
+            message.write(
+                {
+                    "attempts": message.attempts + (1 if count_attempt else 0),
+                    "error": str(error),
+                    "next_attempt_at": at,
+                    "retrying_since": (message.retrying_since or now)
+                    if count_attempt
+                    else message.retrying_since,
                 }
-                data = client.execute(documents.ORDER_COMPLETES, {"where": where})
-                events = self._valid_events(data.get("operationOrderCompletes") or [])
-                if events:
-                    messages, _duplicates = self._receive(company, events)
-                    messages._process()
-        finally:
-            client.close()
+            )
 
-    @api.model
-    def _valid_events(self, items):
-        events = []
-        for item in items:
-            try:
-                events += parse_events(item)
-            except PayloadError as exc:
-                _logger.warning("PICO sent an unusable completion: %s", exc)
-        return events
+    def _set_failed(self, error):
+        """Permanent failure: the message, its units and its MO show it, with a task."""
+        self._check_state(("pending",), "set failed")
+        for message in self:
+            message.write(
+                {
+                    "state": "failed",
+                    "error": str(error),
+                    "attempts": message.attempts + (message.direction == "out"),
+                    "retrying_since": False,
+                }
+            )
+            if message.direction == "out":
+                message.unit_ids.filtered(lambda u: u.state == "queued")._set_failed()
+            if message.production_id:
+                message.production_id._pico_flag_error(str(error))
 
-    # --------------------------------------------------------------- actions
-
-    def action_retry(self):
-        """Send or process failed messages again."""
-        to_retry = self.filtered(lambda m: m.state in ("failed", "unmatched"))
-        to_retry.write(
+    def _set_pending(self):
+        """Retry: back in the queue, from a clean slate."""
+        self._check_state(("failed", "unmatched"), "retry")
+        self.write(
             {
                 "state": "pending",
                 "attempts": 0,
+                "retrying_since": False,
                 "next_attempt_at": fields.Datetime.now(),
             }
         )
-        to_retry.unit_ids.filtered(lambda u: u.state == "failed").state = "queued"
-        to_retry.production_id.pico_error = False
+        self.filtered(lambda m: m.direction == "out").unit_ids.filtered(
+            lambda u: u.state == "failed"
+        )._set_queued()
+
+    def _set_discarded(self, reason):
+        """Give up on a failed message: it no longer holds back its order."""
+        self._check_state(("failed", "unmatched"), "discard")
+        self.write(
+            {
+                "state": "discarded",
+                "discard_reason": reason,
+                "done_at": fields.Datetime.now(),
+            }
+        )
+
+    # backwards-compatible names
+    def _fail(self, error):
+        self._set_failed(error)
+
+    def _delivered(self, answers):
+        for message in self:
+            message._set_done(answers.get(message.id))
+
+    # --------------------------------------------------------------- engines
+
+    @api.model
+    def _cron_dispatch(self):
+        return self.env["pico.outbox"]._cron_dispatch()
+
+    @api.model
+    def _receive(self, company, events):
+        return self.env["pico.inbox"]._receive(company, events)
+
+    def _process(self):
+        return self.env["pico.inbox"]._process(self)
+
+    @api.model
+    def _cron_process_inbound(self):
+        return self.env["pico.inbox"]._cron_process()
+
+    @api.model
+    def _cron_reconcile(self):
+        return self.env["pico.reconciliation"]._cron_reconcile()
+
+    # --------------------------------------------------------------- actions
+
+    def _check_manager(self):
+        if not (self.env.su or self.env.user.has_group(MANAGER_GROUP)):
+            raise AccessError(
+                self.env._("Only a PICO Manager can retry or discard PICO messages.")
+            )
+
+    def action_retry(self):
+        """Send or process failed messages again; the MO records who retried."""
+        self._check_manager()
+        to_retry = self.sudo().filtered(lambda m: m.state in ("failed", "unmatched"))
+        registrations = to_retry.filtered(lambda m: m.kind == "webhook_subscribe")
+        to_retry -= registrations
+        to_retry._set_pending()
+        to_retry._record_on_productions(
+            self.env._("%s retried PICO messages:", self.env.user.name)
+        )
         if to_retry.filtered(lambda m: m.direction == "out"):
             self.env.ref(DISPATCH_CRON).sudo()._trigger()
         if to_retry.filtered(lambda m: m.direction == "in"):
             self.env.ref(PROCESS_CRON).sudo()._trigger()
+        registrations._register_again()
         return True
+
+    def _register_again(self):
+        """A registration is never queued: it runs again now, as new messages."""
+        for company in self.company_id:
+            try:
+                company._pico_register_webhooks()
+            except PicoError as exc:
+                _logger.warning("PICO webhook registration failed again: %s", exc)
+                continue
+            self.filtered(lambda m, c=company: m.company_id == c)._set_discarded(
+                self.env._("Registered again.")
+            )
+
+    def action_discard(self, reason=None):
+        """Give up on failed messages, with a reason; their orders move on."""
+        self._check_manager()
+        if not reason:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "pico.message.discard",
+                "view_mode": "form",
+                "target": "new",
+                "context": {"active_ids": self.ids},
+            }
+        to_discard = self.sudo().filtered(lambda m: m.state in ("failed", "unmatched"))
+        if not to_discard:
+            raise UserError(self.env._("Only failed messages can be discarded."))
+        to_discard._set_discarded(reason)
+        to_discard._record_on_productions(
+            self.env._(
+                "%(user)s discarded PICO messages (%(reason)s):",
+                user=self.env.user.name,
+                reason=reason,
+            )
+        )
+        if to_discard.filtered(lambda m: m.direction == "out"):
+            self.env.ref(DISPATCH_CRON).sudo()._trigger()
+        return True
+
+    def _record_on_productions(self, note):
+        """A chatter line on each MO; its "PICO: action needed" task is marked done
+        (kept in the chatter, not deleted) once no failed message is left."""
+        for production in self.production_id:
+            mine = self.filtered(lambda m, p=production: m.production_id == p)
+            production.message_post(
+                body=self.env._(
+                    "%(note)s %(messages)s",
+                    note=note,
+                    messages=", ".join(mine.mapped("display_name")),
+                )
+            )
+            if not production.pico_message_ids.filtered(lambda m: m.state == "failed"):
+                production.pico_error = False
+                production.activity_feedback(
+                    ["pico_mes.mail_activity_pico_attention"], feedback=note
+                )
 
     @api.autovacuum
     def _gc_done_messages(self):
@@ -529,7 +377,9 @@ class PicoMessage(models.Model):
         )
         if days > 0:
             limit = fields.Datetime.now() - timedelta(days=days)
-            self.search([("state", "=", "done"), ("done_at", "<", limit)]).unlink()
+            self.search(
+                [("state", "in", ("done", "discarded")), ("done_at", "<", limit)]
+            ).unlink()
 
     @api.model
     def _commit_progress(self):

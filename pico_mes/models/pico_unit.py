@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..exceptions import PicoStateError
+
 OPEN_STATES = ("queued", "sent", "in_progress", "failed")
 UNSTARTED_STATES = ("queued", "sent", "failed")
 
@@ -75,6 +77,39 @@ class PicoUnit(models.Model):
         for unit in self:
             unit.display_name = f"{unit.external_order_id} #{unit.order_index}"
 
+    # ---------------------------------------------------------- transitions
+
+    def _transition(self, state, allowed, name):
+        """Move to ``state`` from one of ``allowed``; anything else is a bug."""
+        wrong = self.filtered(lambda u: u.state not in allowed)
+        if wrong:
+            raise PicoStateError(
+                f"pico.unit {wrong.ids}: cannot {name} from state "
+                f"{sorted(set(wrong.mapped('state')))}"
+            )
+        if self:
+            self.write({"state": state})
+        return self
+
+    def _set_sent(self):
+        """PICO accepted the save."""
+        return self._transition("sent", ("queued",), "set sent")
+
+    def _set_failed(self):
+        """PICO refused the save for good."""
+        return self._transition("failed", ("queued",), "set failed")
+
+    def _set_queued(self):
+        """A manager retries a refused save."""
+        return self._transition("queued", ("failed",), "queue again")
+
+    def _set_cancelled(self):
+        """Only units PICO has not started can be cancelled."""
+        return self._transition("cancelled", UNSTARTED_STATES, "cancel")
+
+    def _set_in_progress(self):
+        return self._transition("in_progress", ("queued", "sent"), "start")
+
     def _save_input(self):
         """This unit as PICO's ``OperationOrderSaveInput``."""
         self.ensure_one()
@@ -101,9 +136,9 @@ class PicoUnit(models.Model):
 
     def _record_execution(self, event, lot):
         """The unit is built: store PICO's execution data (times, station, operator)."""
+        self._transition("done", OPEN_STATES, "complete")
         self.write(
             {
-                "state": "done",
                 "lot_id": lot.id,
                 "started_at": event.started_at,
                 "completed_at": event.at,
@@ -128,7 +163,5 @@ class PicoUnit(models.Model):
             station=event.station or "-",
             operator=event.operator or "-",
         )
-        values = {"wip_log": "\n".join(filter(None, [self.wip_log, line]))}
-        if self.state in ("queued", "sent"):
-            values["state"] = "in_progress"
-        self.write(values)
+        self.wip_log = "\n".join(filter(None, [self.wip_log, line]))
+        self.filtered(lambda u: u.state in ("queued", "sent"))._set_in_progress()

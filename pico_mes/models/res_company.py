@@ -35,6 +35,17 @@ class ResCompany(models.Model):
         copy=False,
         help="PICO sends it back in a header on every webhook delivery.",
     )
+    pico_webhook_secret_previous = fields.Char(
+        string="Previous PICO Webhook Secret",
+        groups="base.group_system",
+        copy=False,
+        help="Still accepted after a rotation, until PICO has accepted the new one.",
+    )
+    pico_outbound_waiting_count = fields.Integer(
+        string="PICO Messages Waiting",
+        compute="_compute_pico_outbound_waiting_count",
+        help="Messages to PICO not sent yet (waiting while PICO is disabled).",
+    )
     pico_public_url = fields.Char(
         string="Public URL for PICO",
         help="The address PICO uses to reach this Odoo when it differs from "
@@ -46,7 +57,25 @@ class ResCompany(models.Model):
         help="Newest updatedAt seen from PICO; the next sync asks only for newer.",
     )
 
+    def _compute_pico_outbound_waiting_count(self):
+        counts = dict(
+            self.env["pico.message"]
+            .sudo()
+            ._read_group(
+                [
+                    ("company_id", "in", self.ids),
+                    ("direction", "=", "out"),
+                    ("state", "=", "pending"),
+                ],
+                ["company_id"],
+                ["__count"],
+            )
+        )
+        for company in self:
+            company.pico_outbound_waiting_count = counts.get(company, 0)
+
     def _pico_client(self):
+        """A PicoClient; use it as ``with company._pico_client() as client:``."""
         self.ensure_one()
         company = self.sudo()
         return PicoClient(company.pico_api_url, company.pico_api_token)
@@ -60,7 +89,16 @@ class ResCompany(models.Model):
         return company.pico_webhook_secret
 
     def _pico_rotate_webhook_secret(self):
-        self.sudo().write({"pico_webhook_secret": secrets.token_urlsafe(32)})
+        """A new secret; the old one stays valid until PICO has accepted the new
+        one (``_pico_register_webhooks``), so that no delivery in between is lost."""
+        for company in self.sudo():
+            company.write(
+                {
+                    "pico_webhook_secret_previous": company.pico_webhook_secret_previous
+                    or company.pico_webhook_secret,
+                    "pico_webhook_secret": secrets.token_urlsafe(32),
+                }
+            )
 
     # ------------------------------------------------------------- webhooks
 
@@ -85,8 +123,7 @@ class ResCompany(models.Model):
         """
         self.ensure_one()
         Message = self.env["pico.message"].sudo()
-        client = self._pico_client()
-        try:
+        with self._pico_client() as client:
             for stream, fragment in WEBHOOK_STREAMS.items():
                 subscription_input = {
                     "subscriptionID": self._pico_subscription_id(stream),
@@ -112,11 +149,10 @@ class ResCompany(models.Model):
                         documents.WEBHOOK_SUBSCRIBE, {"input": subscription_input}
                     )
                 except PicoError as exc:
-                    message._fail(str(exc))
+                    message._set_failed(str(exc))
                     raise
-                message._delivered({message.id: data})
-        finally:
-            client.close()
+                message._set_done(data)
+        self.sudo().pico_webhook_secret_previous = False
 
     @api.model
     def _pico_company_for_secret(self, secret):
@@ -124,8 +160,10 @@ class ResCompany(models.Model):
         if not secret:
             return self.browse()
         for company in self.sudo().search([("pico_enabled", "=", True)]):
-            if company.pico_webhook_secret and consteq(
-                company.pico_webhook_secret, secret
+            for known in (
+                company.pico_webhook_secret,
+                company.pico_webhook_secret_previous,
             ):
-                return company
+                if known and consteq(known, secret):
+                    return company
         return self.browse()

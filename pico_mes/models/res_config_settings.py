@@ -11,6 +11,9 @@ class ResConfigSettings(models.TransientModel):
     pico_api_url = fields.Char(related="company_id.pico_api_url", readonly=False)
     pico_api_token = fields.Char(related="company_id.pico_api_token", readonly=False)
     pico_public_url = fields.Char(related="company_id.pico_public_url", readonly=False)
+    pico_outbound_waiting_count = fields.Integer(
+        related="company_id.pico_outbound_waiting_count"
+    )
     pico_webhook_url = fields.Char(
         string="PICO Webhook URL", compute="_compute_pico_webhook_url"
     )
@@ -22,16 +25,14 @@ class ResConfigSettings(models.TransientModel):
     def action_pico_test_connection(self):
         """Reach PICO, then check every document the addon sends against its schema."""
         self.ensure_one()
-        client = self.company_id._pico_client()
         try:
-            client.execute(documents.PING)
-            problems = self._pico_schema_problems(client)
+            with self.company_id._pico_client() as client:
+                client.execute(documents.PING)
+                problems = self._pico_schema_problems(client)
         except PicoError as exc:
             return self._pico_notify(
                 self.env._("PICO connection failed"), str(exc), "danger"
             )
-        finally:
-            client.close()
         if problems:
             details = "; ".join(
                 f"{name}: {', '.join(p)}" for name, p in problems.items()

@@ -2,50 +2,25 @@
 
 Retryable: the network failed (connection refused or dropped, timeout), or PICO
 answered HTTP 5xx or 429. Permanent: any other HTTP status, GraphQL ``errors`` in a
-200 answer, or an answer that is not GraphQL. The token never appears in a message.
+200 answer, or an answer that is not GraphQL. The token never appears in a
+message, and never leaves for another address: a redirect is not followed
+(requests would forward the token header to any host).
+
+Use it as a context manager: ``with company._pico_client() as client: ...``.
 """
 
 import requests
 
+from ..exceptions import (  # noqa: F401 -- re-exported for callers
+    PicoError,
+    PicoGraphQLError,
+    PicoHttpError,
+    PicoResponseError,
+    PicoTransportError,
+)
+
 TOKEN_HEADER = "x-pico-api-org"
 DEFAULT_TIMEOUT = (5, 30)  # (connect, read) seconds
-
-
-class PicoError(Exception):
-    """A failed exchange with PICO; ``retryable`` tells whether to try again later."""
-
-    retryable = False
-
-
-class PicoTransportError(PicoError):
-    """PICO could not be reached, or did not answer in time."""
-
-    retryable = True
-
-
-class PicoHttpError(PicoError):
-    """PICO answered with an HTTP error status."""
-
-    def __init__(self, status, reason=""):
-        super().__init__(
-            f"PICO answered HTTP {status}{f': {reason}' if reason else ''}"
-        )
-        self.status = status
-        self.retryable = status >= 500 or status == 429
-
-
-class PicoGraphQLError(PicoError):
-    """PICO answered 200 with GraphQL ``errors``; ``data`` holds any partial result."""
-
-    def __init__(self, errors, data=None):
-        messages = "; ".join(str(e.get("message", e)) for e in errors[:5])
-        super().__init__(f"PICO rejected the request: {messages}")
-        self.errors = errors
-        self.data = data or {}
-
-
-class PicoResponseError(PicoError):
-    """PICO answered something that is not a GraphQL response."""
 
 
 class PicoClient:
@@ -71,12 +46,15 @@ class PicoClient:
     def execute_partial(self, document, variables=None):
         """Run a document and return ``(data, errors)``.
 
-        For batched mutations, where an error in one alias leaves the others done.
+        For batched mutations: the aliases answered before a failing one took
+        effect; the caller sorts them out (see ``pico.outbox``).
         Transport, HTTP and shape failures raise.
         """
         body = {"query": document, "variables": variables or {}}
         try:
-            response = self.session.post(self.url, json=body, timeout=self.timeout)
+            response = self.session.post(
+                self.url, json=body, timeout=self.timeout, allow_redirects=False
+            )
         except requests.Timeout as exc:
             raise PicoTransportError(
                 f"PICO did not answer in time ({exc.__class__.__name__})."
@@ -87,6 +65,11 @@ class PicoClient:
             ) from None
         if response.status_code == 401 or response.status_code == 403:
             raise PicoHttpError(response.status_code, "the API token was refused")
+        if response.is_redirect:
+            raise PicoHttpError(
+                response.status_code,
+                "PICO redirected the request; set the API URL to the final address",
+            )
         if response.status_code != 200:
             raise PicoHttpError(response.status_code, response.reason or "")
         return self._decode(response)
@@ -110,3 +93,9 @@ class PicoClient:
 
     def close(self):
         self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc_info):
+        self.close()

@@ -82,8 +82,9 @@ def alias(position):
 def batched_mutation(kind, count):
     """One document running ``count`` order saves (or cancels), aliased m0..m<n-1>.
 
-    Top-level mutation fields run in order, and an error in one alias leaves the
-    others executed, so one HTTP request carries many units.
+    Top-level mutation fields run in order; the first failing one stops the rest
+    and nulls ``data`` (GraphQL spec, graphql-core, graphql-js), so the caller
+    sends every alias without a non-null answer again (saves are idempotent).
     """
     field, input_type = _BATCHED_MUTATIONS[kind]
     params = ", ".join(f"${alias(i)}: {input_type}!" for i in range(count))

@@ -1,5 +1,7 @@
 import socket
+import threading
 import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ..services import documents
 from ..services.client import (
@@ -96,3 +98,47 @@ class TestClient(PicoSimulatorMixin, unittest.TestCase):
     def test_no_url_configured(self):
         with self.assertRaises(PicoResponseError):
             PicoClient("", TOKEN)
+
+    def test_the_client_is_a_context_manager(self):
+        with PicoClient(self.sim.url, TOKEN) as client:
+            self.assertIn("__typename", client.execute(documents.PING))
+            pools = client.session.get_adapter(self.sim.url).poolmanager.pools
+            self.assertEqual(len(pools), 1, "a pooled connection is open")
+        self.assertEqual(len(pools), 0, "closed on leaving the block")
+
+    def test_a_redirect_never_carries_the_token_to_another_host(self):
+        seen = []
+        other = self._http_server(seen, lambda handler: handler.send_response(200))
+        target = f"http://localhost:{other.server_address[1]}/graph/v2"
+
+        def redirect(handler):
+            handler.send_response(307)
+            handler.send_header("Location", target)
+
+        origin = self._http_server([], redirect)
+        client = PicoClient(
+            f"http://127.0.0.1:{origin.server_address[1]}/graph/v2", TOKEN
+        )
+        with client, self.assertRaises(PicoHttpError) as caught:
+            client.execute(documents.PING)
+        self.assertEqual(caught.exception.status, 307)
+        self.assertFalse(caught.exception.retryable)
+        self.assertEqual(seen, [], "the other host received nothing")
+
+    def _http_server(self, seen, answer):
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                seen.append(dict(self.headers))
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                answer(self)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        return server

@@ -1,9 +1,12 @@
+from datetime import datetime, timedelta
+
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
-from .common import PicoTransactionCase
+from ..exceptions import PicoError
+from .common import TOKEN, PicoTransactionCase
 
 
 @tagged("post_install", "-at_install")
@@ -72,14 +75,23 @@ class TestOutbound(PicoTransactionCase):
             self.sim_orders(production), [(0, "open"), (1, "open"), (2, "open")]
         )
 
-    def test_http_5xx_is_retried_then_failed_after_max_attempts(self):
+    def test_retryable_failures_back_off_for_a_day_then_fail(self):
         self.sim.set_faults(http_status=503)
-        production = self.make_mo(self.sensor, 1)
-        message = self.messages(production)
-        for _attempt in range(10):
-            message.next_attempt_at = "2000-01-01 00:00:00"
+        start = datetime(2026, 3, 2, 8, 0, 0)
+        with freeze_time(start):
+            production = self.make_mo(self.sensor, 1)
             self.dispatch()
+        message = self.messages(production)
+        attempts_at = [start]
+        while message.state == "pending" and len(attempts_at) < 100:
+            with freeze_time(message.next_attempt_at):
+                attempts_at.append(message.next_attempt_at)
+                self.dispatch()
+        delays = [b - a for a, b in zip(attempts_at, attempts_at[1:], strict=False)]
+        self.assertLessEqual(max(delays), timedelta(hours=1), "capped back-off")
         self.assertEqual(message.state, "failed")
+        self.assertGreaterEqual(attempts_at[-1] - start, timedelta(hours=24))
+        self.assertLess(attempts_at[-1] - start, timedelta(hours=26))
         self.assertEqual(production.pico_state, "error")
         self.assertTrue(production.activity_ids)
 
@@ -306,3 +318,138 @@ class TestOutbound(PicoTransactionCase):
         self.assertEqual(len(production.pico_unit_ids), 4)
         self.dispatch()
         self.assertEqual(self.sim_orders(production), [(i, "open") for i in range(4)])
+
+
+@tagged("post_install", "-at_install")
+class TestOutboundOrdering(PicoTransactionCase):
+    """Issue 8, outbound: order, partial batches, request size, disabled company."""
+
+    def test_cancel_never_overtakes_its_save_in_one_run(self):
+        production = self.make_mo(self.sensor, 2)
+        production.action_cancel()
+        self.sim.set_faults(http_status=503, count=1)  # the save's request only
+        self.dispatch()
+        save = self.messages(production, kind="order_save")
+        cancel = self.messages(production, kind="order_cancel")
+        self.assertEqual((save.state, save.attempts), ("pending", 1))
+        self.assertEqual((cancel.state, cancel.attempts), ("pending", 0))
+        self.assertEqual(self.sim.orders(production.pico_order_ref), [])
+        save.sudo().next_attempt_at = "2000-01-01 00:00:00"
+        self.dispatch()
+        self.assertEqual((save.state, cancel.state), ("done", "done"))
+        self.assertEqual(
+            self.sim_orders(production), [(0, "cancelled"), (1, "cancelled")]
+        )
+
+    def test_a_failed_message_holds_its_order_until_discarded(self):
+        production = self.make_mo(self.sensor, 1)
+        self.sim.set_faults(graphql_error="operation store unavailable", count=1)
+        self.dispatch()
+        save = self.messages(production, kind="order_save")
+        self.assertEqual(save.state, "failed")
+        production.action_cancel()
+        cancel = self.messages(production, kind="order_cancel")
+        self.dispatch()
+        self.assertEqual(cancel.state, "pending", "waits behind the failed save")
+        save.action_discard(reason="never built: cancelled in Odoo")
+        self.assertEqual(save.state, "discarded")
+        self.assertEqual(save.discard_reason, "never built: cancelled in Odoo")
+        self.dispatch()
+        self.assertEqual(cancel.state, "done")
+        self.assertIn(
+            "never built: cancelled in Odoo",
+            " ".join(production.message_ids.mapped("body")),
+        )
+
+    def test_aliases_after_a_refused_one_are_sent_again(self):
+        first = self.make_mo(self.sensor, 2)  # m0, m1
+        second = self.make_mo(self.sensor, 2)  # m2, m3: never executed
+        self.sim.set_faults(refuse_alias="m1", count=1)
+        self.dispatch()
+        self.assertEqual(self.messages(first).state, "failed")
+        self.assertIn("refusal", self.messages(first).error)
+        self.assertEqual(self.messages(second).state, "done")
+        self.assertEqual(self.sim_orders(second), [(0, "open"), (1, "open")])
+        self.assertEqual(second.pico_unit_ids.mapped("state"), ["sent", "sent"])
+        self.assertEqual(first.pico_unit_ids.mapped("state"), ["failed", "failed"])
+
+    def test_a_request_carries_at_most_50_aliases_even_for_one_mo(self):
+        production = self.make_mo(self.sensor, 120)
+        saves = self.messages(production, kind="order_save")
+        self.assertEqual(
+            sorted(len(m._payload()["inputs"]) for m in saves), [20, 50, 50]
+        )
+        self.assertEqual(len(saves.unit_ids), 120)
+        log_before = len(self.sim.request_log)
+        self.dispatch()
+        sizes = [
+            sum(entry["fields"].values()) for entry in self.sim.request_log[log_before:]
+        ]
+        self.assertEqual(sum(sizes), 120)
+        self.assertLessEqual(max(sizes), 50)
+        self.assertEqual(self.sim_orders(production), [(i, "open") for i in range(120)])
+        self.assertEqual(set(production.pico_unit_ids.mapped("state")), {"sent"})
+
+    def test_unticking_pico_enabled_stops_outbound(self):
+        production = self.make_mo(self.sensor, 1)
+        self.company.pico_enabled = False
+        self.dispatch()
+        message = self.messages(production)
+        self.assertEqual((message.state, message.attempts), ("pending", 0))
+        self.assertEqual(self.sim.stats()["graphqlRequests"], 0)
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.pico_outbound_waiting_count, 1)
+        self.company.pico_enabled = True
+        self.dispatch()
+        self.assertEqual(message.state, "done")
+
+    def test_registration_messages_are_never_claimed(self):
+        self.sim.set_faults(http_status=400)
+        try:  # not assertRaises: it would roll the failed message back
+            self.company._pico_register_webhooks()
+        except PicoError:
+            pass
+        registration = self.env["pico.message"].search(
+            [("kind", "=", "webhook_subscribe")]
+        )
+        self.assertEqual(registration.state, "failed")
+        registration.sudo().write({"state": "pending"})  # as the old retry did
+        self.dispatch()
+        self.assertEqual(registration.state, "pending", "left alone")
+        self.assertEqual(self.sim.stats()["graphqlRequests"], 1)
+        registration.sudo().write({"state": "failed"})
+        self.sim.clear_faults()
+        registration.action_retry()  # registers again, now, outside the queue
+        self.assertEqual(registration.state, "discarded")
+        self.assertEqual(len(self.sim.subscriptions()), 2)
+
+    def test_one_companys_failed_message_never_blocks_anothers(self):
+        other = self.env["res.company"].create(
+            {
+                "name": "Other PICO Co",
+                "pico_enabled": True,
+                "pico_api_url": self.sim.url,
+                "pico_api_token": TOKEN,
+            }
+        )
+        Message = self.env["pico.message"].sudo()
+
+        def queue(company, operation):
+            inputs = [{"externalOrderId": "SAME/1", "operationId": operation}]
+            return Message._queue(
+                [
+                    {
+                        "kind": "order_save",
+                        "company_id": company.id,
+                        "order_ref": "SAME/1",
+                        "payload": Message._dump({"inputs": inputs}),
+                    }
+                ]
+            )
+
+        failing = queue(self.company, "op-unknown")
+        self.dispatch()
+        self.assertEqual(failing.state, "failed")
+        theirs = queue(other, "op-sensor-kit")
+        self.dispatch()
+        self.assertEqual(theirs.state, "done")

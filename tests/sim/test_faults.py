@@ -83,3 +83,22 @@ def test_stats_count_requests_and_faults(sim, gql):
     assert stats["queries"] == {"operations": 1}
     assert [entry["status"] for entry in sim.request_log] == [500, 200]
     assert sim.request_log[0]["fault"] == "http_status 500"
+
+
+def test_refuse_alias_fails_that_field_and_stops_the_rest(sim, gql):
+    sim.set_faults(refuse_alias="m1", count=1)
+    order = {"externalOrderId": "MO-R", "operationId": "op-desk-lamp"}
+    params = ", ".join(f"$m{i}: OperationOrderSaveInput!" for i in range(3))
+    fields = " ".join(
+        f"m{i}: operationOrderSave(input: $m{i}) {{ message }}" for i in range(3)
+    )
+    variables = {f"m{i}": {**order, "orderIndex": i} for i in range(3)}
+    body = gql(f"mutation Batch({params}) {{ {fields} }}", variables)
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["path"] == ["m1"]
+    assert "refusal" in error["message"]
+    assert [o["orderIndex"] for o in sim.orders("MO-R")] == [0]
+    body = gql(f"mutation Batch({params}) {{ {fields} }}", variables)
+    assert "errors" not in body
+    assert [o["orderIndex"] for o in sim.orders("MO-R")] == [0, 1, 2]

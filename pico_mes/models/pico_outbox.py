@@ -1,0 +1,202 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import groupby
+
+from ..exceptions import PicoError, PicoIncompleteAnswer
+from ..services import documents
+from .pico_message import ALIASES_PER_REQUEST, DISPATCH_CRON
+
+BACKOFF_SECONDS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
+RETRY_WINDOW = timedelta(hours=24)
+CLAIM_LIMIT = 200
+MAX_ROUNDS = 1000
+ORDER_KINDS = ("order_save", "order_cancel")
+BATCH_KINDS = (("order_save", "save"), ("order_cancel", "cancel"))
+
+
+class PicoOutbox(models.AbstractModel):
+    """Delivers queued order messages to PICO, strictly in order per order.
+
+    Only the oldest open message of each (company, order) is ever claimed, so a
+    later cancel can never overtake a save that is backing off, has failed, or
+    was not executed in the same request. Retryable failures back off (capped)
+    for at least RETRY_WINDOW; permanent ones fail at once.
+    """
+
+    _name = "pico.outbox"
+    _description = "PICO Outbox"
+
+    @api.model
+    def _cron_dispatch(self):
+        """Under the cron runner: one batch, and Odoo's progress API says whether
+        to run again at once. Called directly: deliver until nothing is due."""
+        if self.env.context.get("ir_cron_progress_id"):
+            done = self._dispatch_batch()
+            self.env["ir.cron"]._notify_progress(done=done, remaining=self._count_due())
+            return
+        for _round in range(MAX_ROUNDS):
+            if not self._dispatch_batch():
+                return
+
+    @api.model
+    def _dispatch_batch(self):
+        messages = self._claim_due()
+        for company, company_messages in groupby(messages, key=lambda m: m.company_id):
+            self._deliver(company, self.env["pico.message"].union(*company_messages))
+        messages.env["pico.message"]._commit_progress()
+        return len(messages)
+
+    _DUE_SQL = """
+        FROM pico_message m
+        JOIN res_company c ON c.id = m.company_id AND c.pico_enabled
+       WHERE m.direction = 'out' AND m.state = 'pending'
+         AND m.kind IN %(kinds)s
+         AND m.next_attempt_at <= %(now)s
+         AND NOT EXISTS (
+             SELECT 1 FROM pico_message p
+              WHERE p.company_id = m.company_id AND p.order_ref = m.order_ref
+                AND p.direction = 'out' AND p.state IN ('pending', 'failed')
+                AND p.id < m.id)
+    """
+
+    @api.model
+    def _claim_due(self):
+        """Lock the oldest open message of each order, when it is due."""
+        self.env["pico.message"].flush_model()
+        self.env["res.company"].flush_model(["pico_enabled"])
+        self.env.cr.execute(
+            f"""SELECT m.id {self._DUE_SQL}
+                 ORDER BY m.company_id, m.id
+                 LIMIT %(limit)s
+                 FOR UPDATE OF m SKIP LOCKED""",  # noqa: S608 -- constant SQL
+            self._due_params(limit=CLAIM_LIMIT),
+        )
+        return self.env["pico.message"].browse([r[0] for r in self.env.cr.fetchall()])
+
+    @api.model
+    def _count_due(self):
+        self.env["pico.message"].flush_model()
+        self.env.cr.execute(
+            f"SELECT count(*) {self._DUE_SQL}",  # noqa: S608 -- constant SQL
+            self._due_params(),
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _due_params(self, **extra):
+        return dict(extra, kinds=ORDER_KINDS, now=fields.Datetime.now())
+
+    @api.model
+    def _deliver(self, company, messages):
+        """Send saves, then cancels, in requests of at most ALIASES_PER_REQUEST."""
+        try:
+            client = company._pico_client()
+        except PicoError as exc:  # not configured: wait for an administrator
+            self._wait(messages, exc)
+            return
+        with client:
+            for kind, batch_kind in BATCH_KINDS:
+                of_kind = messages.filtered(lambda m, k=kind: m.kind == k)
+                for chunk in self._chunks(of_kind):
+                    self._send(client, chunk, batch_kind)
+
+    @api.model
+    def _chunks(self, messages):
+        """Pack whole messages into requests of at most ALIASES_PER_REQUEST inputs."""
+        chunk, size = messages.browse(), 0
+        for message in messages:
+            count = len(message._inputs())
+            if chunk and size + count > ALIASES_PER_REQUEST:
+                yield chunk
+                chunk, size = messages.browse(), 0
+            chunk |= message
+            size += count
+        if chunk:
+            yield chunk
+
+    @api.model
+    def _send(self, client, messages, batch_kind):
+        inputs = [value for message in messages for value in message._inputs()]
+        try:
+            data, errors = client.execute_partial(
+                documents.batched_mutation(batch_kind, len(inputs)),
+                documents.batched_variables(inputs),
+            )
+        except PicoError as exc:
+            self._failed(messages, exc)
+            return
+        self._classify(messages, data or {}, errors)
+
+    @api.model
+    def _classify(self, messages, data, errors):
+        """Apply the GraphQL rules to PICO's answer, alias by alias.
+
+        An alias is delivered only with a non-null answer. An alias named in an
+        error's path is refused (permanent). Any other alias was not executed
+        (a spec-conformant server stops at the first failing mutation): it goes
+        out again at once when a refusal explains it, else after a back-off.
+        """
+        refused = {
+            str(e["path"][0]): str(e.get("message", ""))
+            for e in errors
+            if isinstance(e, dict) and e.get("path")
+        }
+        unexplained = [e for e in errors if not (isinstance(e, dict) and e.get("path"))]
+        position = 0
+        refused_any, undelivered = False, messages.browse()
+        for message in messages:
+            count = len(message._inputs())
+            aliases = [documents.alias(i) for i in range(position, position + count)]
+            position += count
+            problems = [refused[a] for a in aliases if a in refused]
+            if problems:
+                message._set_failed(
+                    self.env._("PICO rejected: %s", "; ".join(problems))
+                )
+                refused_any = True
+            elif all(data.get(a) is not None for a in aliases):
+                message._set_done({a: data[a] for a in aliases})
+            else:
+                undelivered |= message
+        if not undelivered:
+            return
+        if unexplained or (refused and not refused_any):
+            unexplained = unexplained or list(errors)
+            text = "; ".join(str(e.get("message", e)) for e in unexplained[:5])
+            undelivered._set_failed(self.env._("PICO rejected the request: %s", text))
+        elif refused_any:  # progress is made: the refused message failed
+            undelivered._postpone(
+                self.env._("Not executed: PICO refused an earlier input."),
+                fields.Datetime.now(),
+                count_attempt=False,
+            )
+        else:
+            self._failed(
+                undelivered,
+                PicoIncompleteAnswer(self.env._("PICO answered without a result.")),
+            )
+
+    @api.model
+    def _failed(self, messages, error):
+        """Retryable: back off (capped) until RETRY_WINDOW has passed; else fail."""
+        if not error.retryable:
+            messages._set_failed(str(error))
+            return
+        now = fields.Datetime.now()
+        retry = messages.filtered(
+            lambda m: not m.retrying_since or now - m.retrying_since < RETRY_WINDOW
+        )
+        (messages - retry)._set_failed(str(error))
+        self._wait(retry, error)
+
+    @api.model
+    def _wait(self, messages, error):
+        """Back off: 10 s after the first failure, growing to at most an hour."""
+        now = fields.Datetime.now()
+        for message in messages:
+            delay = BACKOFF_SECONDS[min(message.attempts, len(BACKOFF_SECONDS) - 1)]
+            message._postpone(str(error), now + timedelta(seconds=delay))
+        if messages:
+            first = min(messages.mapped("next_attempt_at"))
+            self.env.ref(DISPATCH_CRON).sudo()._trigger(at=first)

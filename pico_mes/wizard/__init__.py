@@ -1,0 +1,1 @@
+from . import pico_message_discard
