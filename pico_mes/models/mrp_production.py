@@ -246,7 +246,7 @@ class MrpProduction(models.Model):
                     "payload": self.env["pico.message"]._dump({"inputs": inputs}),
                 }
             )
-        units.sudo().state = "cancelled"
+        units.sudo()._set_cancelled()
         self.env["pico.message"].sudo()._queue(messages)
 
     def _pico_group_by_production(self, units):

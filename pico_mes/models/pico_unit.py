@@ -4,6 +4,7 @@ from ..exceptions import PicoStateError
 
 OPEN_STATES = ("queued", "sent", "in_progress", "failed")
 UNSTARTED_STATES = ("queued", "sent", "failed")
+WIP_LOG_LINES = 200  # the newest child-operation completions kept as text
 
 
 class PicoUnit(models.Model):
@@ -163,5 +164,6 @@ class PicoUnit(models.Model):
             station=event.station or "-",
             operator=event.operator or "-",
         )
-        self.wip_log = "\n".join(filter(None, [self.wip_log, line]))
+        lines = [*(self.wip_log or "").splitlines(), line]
+        self.wip_log = "\n".join(lines[-WIP_LOG_LINES:])  # PICO decides how many come
         self.filtered(lambda u: u.state in ("queued", "sent"))._set_in_progress()
