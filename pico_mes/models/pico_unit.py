@@ -59,8 +59,8 @@ class PicoUnit(models.Model):
     _sql_constraints = [
         (
             "pico_key_uniq",
-            "unique(external_order_id, operation_pico_id, order_index)",
-            "PICO orders each unit once.",
+            "unique(company_id, external_order_id, operation_pico_id, order_index)",
+            "PICO orders each unit once per company.",
         )
     ]
 

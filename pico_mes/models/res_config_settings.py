@@ -11,6 +11,9 @@ class ResConfigSettings(models.TransientModel):
     pico_api_url = fields.Char(related="company_id.pico_api_url", readonly=False)
     pico_api_token = fields.Char(related="company_id.pico_api_token", readonly=False)
     pico_public_url = fields.Char(related="company_id.pico_public_url", readonly=False)
+    pico_order_prefix = fields.Char(
+        related="company_id.pico_order_prefix", readonly=False
+    )
     pico_webhook_url = fields.Char(
         string="PICO Webhook URL", compute="_compute_pico_webhook_url"
     )

@@ -1,0 +1,132 @@
+from psycopg2 import IntegrityError
+
+from odoo import Command
+from odoo.exceptions import ValidationError
+from odoo.tests import Form, tagged
+from odoo.tools import mute_logger
+
+from .common import TOKEN, PicoTransactionCase
+
+
+class PicoTwoCompaniesCase(PicoTransactionCase):
+    """Company A (``company``) and company B (``plant_b``) share one PICO instance
+    and the products of the seed (products without a company)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.plant_b = cls.env["res.company"].create(
+            {"name": "Second Plant", "pico_enabled": True, "pico_api_url": cls.sim.url}
+        )
+        cls.plant_b.sudo().pico_api_token = TOKEN
+        cls.env.user.company_ids |= cls.plant_b
+        cls.env["pico.operation"]._pico_sync_company(cls.plant_b, full=True)
+        cls.sensor_bom_b = cls.make_bom_in(
+            cls.plant_b, cls.sensor, [(cls.screw, 1), (cls.shade, 1)]
+        )
+
+    @classmethod
+    def make_bom_in(cls, company, product, lines):
+        return (
+            cls.env["mrp.bom"]
+            .with_company(company)
+            .create(
+                {
+                    "product_tmpl_id": product.product_tmpl_id.id,
+                    "company_id": company.id,
+                    "product_qty": 1,
+                    "bom_line_ids": [
+                        Command.create({"product_id": p.id, "product_qty": q})
+                        for p, q in lines
+                    ],
+                }
+            )
+        )
+
+    @classmethod
+    def operation_of(cls, company, pico_id):
+        return cls.env["pico.operation"].search(
+            [("pico_id", "=", pico_id), ("company_id", "=", company.id)]
+        )
+
+    def make_mo_in(self, company, product, quantity=1, name=None):
+        form = Form(self.env["mrp.production"].with_company(company))
+        form.product_id = product
+        form.product_qty = quantity
+        production = form.save()
+        if name:
+            production.name = name
+        production.action_confirm()
+        return production.with_env(self.env)
+
+
+@tagged("post_install", "-at_install")
+class TestOrderReferences(PicoTwoCompaniesCase):
+    def test_same_mo_name_in_two_companies_makes_two_pico_orders(self):
+        self.sensor_bom_b.pico_operation_id = self.operation_of(
+            self.plant_b, "op-sensor-kit"
+        )
+        mo_a = self.make_mo_in(self.company, self.sensor, 2, name="WH/MO/77777")
+        mo_b = self.make_mo_in(self.plant_b, self.sensor, 3, name="WH/MO/77777")
+        self.assertNotEqual(mo_a.pico_order_ref, mo_b.pico_order_ref)
+        self.assertTrue(mo_a.pico_order_ref.endswith("WH/MO/77777"))
+        self.dispatch()
+        self.assertEqual(self.sim_orders(mo_a), [(0, "open"), (1, "open")])
+        self.assertEqual(self.sim_orders(mo_b), [(i, "open") for i in range(3)])
+
+    def test_each_company_has_its_own_prefix_by_default(self):
+        prefixes = (self.company | self.plant_b).mapped("pico_order_prefix")
+        self.assertEqual(len(set(filter(None, prefixes))), 2)
+        uuid = self.env["ir.config_parameter"].get_param("database.uuid")
+        self.assertTrue(prefixes[0].startswith(uuid.replace("-", "")[:8]))
+
+    def test_prefix_is_unique_and_shown_in_settings(self):
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.pico_order_prefix, self.company.pico_order_prefix)
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+            with self.env.cr.savepoint():
+                self.plant_b.pico_order_prefix = self.company.pico_order_prefix
+                self.plant_b.flush_recordset()
+        with self.assertRaises(ValidationError):
+            self.plant_b.pico_order_prefix = "no:colons"
+
+    def test_order_reference_never_changes(self):
+        production = self.make_mo(self.sensor, 2)
+        reference = production.pico_order_ref
+        self.company.pico_order_prefix = "RENAMED"
+        production.product_qty = 3
+        self.assertEqual(
+            production.pico_unit_ids.mapped("external_order_id"), [reference] * 3
+        )
+        self.assertEqual(production.pico_order_ref, reference)
+
+    def test_unit_key_includes_the_company(self):
+        operation = self.op_sensor
+        key = {
+            "external_order_id": "SHARED/REF",
+            "operation_id": operation.id,
+            "operation_pico_id": operation.pico_id,
+            "order_index": 0,
+        }
+        Unit = self.env["pico.unit"].sudo()
+        Unit.create(dict(key, company_id=self.company.id))
+        Unit.create(dict(key, company_id=self.plant_b.id))
+        Unit.flush_model()
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+            with self.env.cr.savepoint():
+                Unit.create(dict(key, company_id=self.plant_b.id))
+                Unit.flush_model()
+
+    def test_completion_finds_its_unit_by_the_prefixed_reference(self):
+        self.sensor_bom_b.pico_operation_id = self.operation_of(
+            self.plant_b, "op-sensor-kit"
+        )
+        mo_a = self.make_mo_in(self.company, self.sensor, 1, name="WH/MO/88888")
+        mo_b = self.make_mo_in(self.plant_b, self.sensor, 1, name="WH/MO/88888")
+        self.dispatch()
+        self.sim.complete_unit(mo_b.pico_order_ref, "op-sensor-kit", 0)
+        self.env["pico.message"]._reconcile_company(self.plant_b)
+        self.assertEqual(mo_b.state, "done")
+        self.assertEqual(mo_b.pico_unit_ids.state, "done")
+        self.assertEqual(mo_a.state, "confirmed")
+        self.assertEqual(mo_a.pico_unit_ids.state, "sent")
