@@ -10,6 +10,7 @@ from itertools import groupby
 from psycopg2 import OperationalError, errorcodes
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..services import documents
 from ..services.client import PicoError
@@ -502,8 +503,13 @@ class PicoMessage(models.Model):
     # --------------------------------------------------------------- actions
 
     def action_retry(self):
-        """Send or process failed messages again."""
-        to_retry = self.filtered(lambda m: m.state in ("failed", "unmatched"))
+        """Send or process failed messages again (PICO managers; server writes)."""
+        self.check_access("read")
+        if not self.env.su and not self.env.user.has_group(
+            "pico_mes.group_pico_manager"
+        ):
+            raise AccessError(self.env._("Only PICO managers retry PICO messages."))
+        to_retry = self.sudo().filtered(lambda m: m.state in ("failed", "unmatched"))
         to_retry.write(
             {
                 "state": "pending",
