@@ -150,7 +150,7 @@ class MrpProduction(models.Model):
     def _pico_operation(self):
         self.ensure_one()
         if self.bom_id:
-            return self.bom_id._pico_operation()
+            return self.bom_id._pico_operation(self.company_id)
         template = self.product_id.product_tmpl_id.with_company(self.company_id)
         return template.pico_operation_id.with_env(self.env)
 

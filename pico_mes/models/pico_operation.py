@@ -36,8 +36,11 @@ class PicoOperation(models.Model):
     attribute_ids = fields.One2many(
         "pico.operation.attribute", "operation_id", string="Consumed Serials"
     )
-    product_tmpl_ids = fields.One2many(
-        "product.template", "pico_operation_id", string="Products"
+    product_tmpl_ids = fields.Many2many(
+        "product.template",
+        string="Products",
+        compute="_compute_product_tmpl_ids",
+        help="The products mapped to this operation in its company.",
     )
     mapping_note = fields.Char(
         readonly=True, help="Why automatic mapping needs a person."
@@ -61,15 +64,42 @@ class PicoOperation(models.Model):
         )
     ]
 
-    @api.depends("product_tmpl_ids", "mapping_note")
-    def _compute_mapping_state(self):
+    def _compute_product_tmpl_ids(self):
+        templates = self._pico_mapped_templates()
         for operation in self:
-            if operation.product_tmpl_ids:
+            operation.product_tmpl_ids = self.env["product.template"].browse(
+                templates.get(operation.id, [])
+            )
+
+    @api.depends("mapping_note")
+    def _compute_mapping_state(self):
+        """Also recomputed when a product's (company-dependent) mapping changes."""
+        mapped = self._pico_mapped_templates()
+        for operation in self:
+            if operation.id in mapped:
                 operation.mapping_state = "mapped"
             elif operation.mapping_note:
                 operation.mapping_state = "ambiguous"
             else:
                 operation.mapping_state = "unmapped"
+
+    def _pico_mapped_templates(self):
+        """{operation id: template ids}, each read in the operation's company."""
+        result = defaultdict(list)
+        Template = self.env["product.template"].sudo()
+        for company in self.company_id:
+            operations = self.filtered(lambda o, c=company: o.company_id == c)
+            templates = Template.with_company(company).search(
+                [("pico_operation_id", "in", operations.ids)]
+            )
+            for template in templates:
+                result[template.pico_operation_id.id].append(template.id)
+        return result
+
+    @api.model
+    def _pico_refresh_mapping_state(self, operations):
+        if operations:
+            self.env.add_to_compute(self._fields["mapping_state"], operations.sudo())
 
     @api.depends("name", "external_id")
     def _compute_display_name(self):
@@ -247,7 +277,7 @@ class PicoOperation(models.Model):
             links[next(iter(op_ids))].append(next(iter(template_ids)))
         for op_id, note in notes.items():
             self.browse(op_id).mapping_note = note
-        templates = self.env["product.template"]
+        templates = self.env["product.template"].with_company(company)
         for op_id, template_ids in links.items():
             if op_id not in notes:
                 templates.browse(template_ids).pico_operation_id = op_id
@@ -258,13 +288,17 @@ class PicoOperation(models.Model):
         """{internal reference: {template ids}} of products not yet mapped."""
         if not codes:
             return {}
-        products = self.env["product.product"].search_read(
-            [
-                ("default_code", "in", codes),
-                ("product_tmpl_id.pico_operation_id", "=", False),
-                ("company_id", "in", [company.id, False]),
-            ],
-            ["default_code", "product_tmpl_id"],
+        products = (
+            self.env["product.product"]
+            .with_company(company)
+            .search_read(
+                [
+                    ("default_code", "in", codes),
+                    ("product_tmpl_id.pico_operation_id", "=", False),
+                    ("company_id", "in", [company.id, False]),
+                ],
+                ["default_code", "product_tmpl_id"],
+            )
         )
         result = defaultdict(set)
         for product in products:

@@ -1,7 +1,7 @@
 from psycopg2 import IntegrityError
 
 from odoo import Command
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
@@ -130,3 +130,43 @@ class TestOrderReferences(PicoTwoCompaniesCase):
         self.assertEqual(mo_b.pico_unit_ids.state, "done")
         self.assertEqual(mo_a.state, "confirmed")
         self.assertEqual(mo_a.pico_unit_ids.state, "sent")
+
+
+@tagged("post_install", "-at_install")
+class TestSharedProducts(PicoTwoCompaniesCase):
+    def test_each_company_maps_a_shared_product_to_its_own_operation(self):
+        op_sensor_b = self.operation_of(self.plant_b, "op-sensor-kit")
+        template = self.sensor.product_tmpl_id
+        self.assertEqual(
+            template.with_company(self.company).pico_operation_id, self.op_sensor
+        )
+        self.assertEqual(
+            template.with_company(self.plant_b).pico_operation_id, op_sensor_b
+        )
+        self.assertEqual(op_sensor_b.mapping_state, "mapped")
+        self.assertEqual(op_sensor_b.product_tmpl_ids, template)
+        self.assertEqual(self.op_sensor.product_tmpl_ids, template)
+
+    def test_company_b_confirms_a_product_shared_with_company_a(self):
+        op_sensor_b = self.operation_of(self.plant_b, "op-sensor-kit")
+        production = self.make_mo_in(self.plant_b, self.sensor, 2)
+        self.assertEqual(production.pico_operation_id, op_sensor_b)
+        self.assertEqual(production.pico_unit_ids.company_id, self.plant_b)
+        self.assertEqual(production.pico_unit_ids.operation_id, op_sensor_b)
+        self.dispatch()
+        self.assertEqual(self.sim_orders(production), [(0, "open"), (1, "open")])
+        self.assertEqual(self.messages(production).state, "done")
+
+    def test_a_bom_only_takes_an_operation_of_its_company(self):
+        with self.assertRaises(UserError):
+            self.sensor_bom_b.pico_operation_id = self.op_sensor
+
+    def test_unmapping_in_one_company_keeps_the_other(self):
+        template = self.sensor.product_tmpl_id
+        template.with_company(self.plant_b).pico_operation_id = False
+        op_sensor_b = self.operation_of(self.plant_b, "op-sensor-kit")
+        self.assertEqual(op_sensor_b.mapping_state, "unmapped")
+        self.assertEqual(self.op_sensor.mapping_state, "mapped")
+        self.assertEqual(
+            template.with_company(self.company).pico_operation_id, self.op_sensor
+        )
