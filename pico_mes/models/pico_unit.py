@@ -49,7 +49,7 @@ class PicoUnit(models.Model):
     consumed_serials = fields.Char(readonly=True)
     started_at = fields.Datetime(readonly=True)
     completed_at = fields.Datetime(readonly=True)
-    cycle_time = fields.Float(string="Cycle Time (min)", readonly=True)
+    cycle_time = fields.Float(string="Cycle Time (min)", digits=(16, 2), readonly=True)
     station = fields.Char(readonly=True)
     operator = fields.Char(readonly=True)
     wip_log = fields.Text(

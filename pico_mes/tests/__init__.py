@@ -8,3 +8,4 @@ from . import test_webhook
 from . import test_tours
 from . import test_multi_company
 from . import test_security
+from . import test_screens
