@@ -5,6 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
+from ..services.payload import parse_events
 from .common import TOKEN, PicoTransactionCase
 
 
@@ -101,20 +102,23 @@ class TestOrderReferences(PicoTwoCompaniesCase):
         self.assertEqual(production.pico_order_ref, reference)
 
     def test_unit_key_includes_the_company(self):
-        operation = self.op_sensor
-        key = {
-            "external_order_id": "SHARED/REF",
-            "operation_id": operation.id,
-            "operation_pico_id": operation.pico_id,
-            "order_index": 0,
-        }
+        def vals(company):
+            operation = self.operation_of(company, "op-sensor-kit")
+            return {
+                "external_order_id": "SHARED/REF",
+                "operation_id": operation.id,
+                "operation_pico_id": operation.pico_id,
+                "order_index": 0,
+                "company_id": company.id,
+            }
+
         Unit = self.env["pico.unit"].sudo()
-        Unit.create(dict(key, company_id=self.company.id))
-        Unit.create(dict(key, company_id=self.plant_b.id))
+        Unit.create(vals(self.company))
+        Unit.create(vals(self.plant_b))
         Unit.flush_model()
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
             with self.env.cr.savepoint():
-                Unit.create(dict(key, company_id=self.plant_b.id))
+                Unit.create(vals(self.plant_b))
                 Unit.flush_model()
 
     def test_completion_finds_its_unit_by_the_prefixed_reference(self):
@@ -170,3 +174,50 @@ class TestSharedProducts(PicoTwoCompaniesCase):
         self.assertEqual(
             template.with_company(self.company).pico_operation_id, self.op_sensor
         )
+
+
+@tagged("post_install", "-at_install")
+class TestCompanyScope(PicoTwoCompaniesCase):
+    def unit_vals(self, company, operation, ref="LEGACY/REF"):
+        return {
+            "external_order_id": ref,
+            "operation_id": operation.id,
+            "operation_pico_id": operation.pico_id,
+            "order_index": 0,
+            "company_id": company.id,
+        }
+
+    def test_every_pico_model_has_a_company_rule(self):
+        models = self.env["ir.model"].search([("model", "=like", "pico.%")])
+        for model in models.filtered(lambda m: "company_id" in self.env[m.model]):
+            if self.env[model.model]._abstract:
+                continue
+            rules = self.env["ir.rule"].search([("model_id", "=", model.id)])
+            self.assertTrue(
+                any("company_ids" in (r.domain_force or "") for r in rules),
+                model.model,
+            )
+
+    def test_a_unit_only_takes_its_company_operation(self):
+        with self.assertRaises(UserError):
+            self.env["pico.unit"].sudo().create(
+                self.unit_vals(self.plant_b, self.op_sensor)
+            )
+
+    def test_a_completion_finds_the_unit_of_its_own_company(self):
+        op_sensor_b = self.operation_of(self.plant_b, "op-sensor-kit")
+        Unit = self.env["pico.unit"].sudo()
+        unit_a = Unit.create(self.unit_vals(self.company, self.op_sensor))
+        unit_b = Unit.create(self.unit_vals(self.plant_b, op_sensor_b))
+        (event,) = parse_events(
+            {
+                "externalOrderId": "LEGACY/REF",
+                "operation": {"id": "op-sensor-kit"},
+                "orderIndex": 0,
+                "at": "2026-01-01T10:00:00Z",
+                "operationSummary": {"consumedSerials": []},
+            }
+        )
+        adapter = self.env["pico.mrp.adapter"]
+        self.assertEqual(adapter._unit_of(self.plant_b, event), unit_b)
+        self.assertEqual(adapter._unit_of(self.company, event), unit_a)
