@@ -1,7 +1,9 @@
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
+from odoo.tests.common import JsonRpcException
+from odoo.tools import mute_logger
 
-from .common import PicoTransactionCase
+from .common import PicoCommon, PicoTransactionCase
 
 
 @tagged("post_install", "-at_install")
@@ -56,3 +58,49 @@ class TestMessageAndUnitAreServerWritten(PicoTransactionCase):
         with self.assertRaises(AccessError):
             self.message.with_user(self.mrp_user).action_retry()
         self.assertEqual(self.message.state, "failed")
+
+
+@tagged("post_install", "-at_install")
+class TestOverRpc(PicoCommon, HttpCase):
+    """What a PICO manager's browser or script can do through JSON-RPC."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_pico()
+        cls.pico_manager = cls.mrp_user.copy(
+            {"login": "pico-rpc-manager", "password": "pico-rpc-manager"}
+        )
+        cls.pico_manager.groups_id |= cls.env.ref("pico_mes.group_pico_manager")
+
+    def setUp(self):
+        super().setUp()
+        self.reset_simulator()
+
+    def call(self, model, method, *args, **kwargs):
+        return self.make_jsonrpc_request(
+            f"/web/dataset/call_kw/{model}/{method}",
+            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        )
+
+    @mute_logger("odoo.http")
+    def test_manager_cannot_rewrite_but_can_retry(self):
+        production = self.make_mo(self.sensor, 1)
+        message = self.messages(production)
+        message.write({"state": "failed", "error": "boom"})
+        self.authenticate("pico-rpc-manager", "pico-rpc-manager")
+        for model, record, values in (
+            ("pico.message", message, {"payload": "{}", "state": "done"}),
+            ("pico.unit", production.pico_unit_ids, {"state": "done"}),
+        ):
+            with self.assertRaises(JsonRpcException) as caught:
+                self.call(model, "write", record.ids, values)
+            self.assertIn("AccessError", str(caught.exception))
+        self.assertEqual(
+            self.call("pico.message", "read", message.ids, ["error"])[0]["error"],
+            "boom",
+        )
+        self.call("pico.message", "action_retry", message.ids)
+        message.invalidate_recordset()
+        self.assertEqual(message.state, "pending")
+        self.assertIn("externalOrderId", message.payload)
