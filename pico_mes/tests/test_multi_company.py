@@ -165,6 +165,14 @@ class TestSharedProducts(PicoTwoCompaniesCase):
         with self.assertRaises(UserError):
             self.sensor_bom_b.pico_operation_id = self.op_sensor
 
+    def test_a_bom_line_only_takes_an_attribute_of_its_company(self):
+        bom_b = self.make_bom_in(self.plant_b, self.lamp, [(self.driver, 1)])
+        with self.assertRaises(UserError):
+            bom_b.bom_line_ids.pico_attribute_id = self.op_lamp.attribute_ids
+        self.env["pico.operation"]._pico_auto_map(self.plant_b)
+        op_lamp_b = self.operation_of(self.plant_b, "op-desk-lamp")
+        self.assertEqual(bom_b.bom_line_ids.pico_attribute_id, op_lamp_b.attribute_ids)
+
     def test_unmapping_in_one_company_keeps_the_other(self):
         template = self.sensor.product_tmpl_id
         template.with_company(self.plant_b).pico_operation_id = False
