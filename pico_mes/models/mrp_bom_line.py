@@ -10,6 +10,7 @@ class MrpBomLine(models.Model):
         "pico.operation.attribute",
         string="PICO Serial Attribute",
         index="btree_not_null",
+        check_company=True,
         help="The consumed-serial attribute of the PICO operation whose scanned "
         "serial is this component's lot.",
     )
@@ -38,7 +39,7 @@ class MrpBomLine(models.Model):
         )
         lines_by_key = defaultdict(lambda: self.browse())
         for line in lines:
-            operation = line.bom_id._pico_operation()
+            operation = line.bom_id._pico_operation(company)
             key = (operation.id, line.product_id.default_code)
             if key in by_operation_code:
                 lines_by_key[(line.bom_id.id, key)] |= line

@@ -164,17 +164,26 @@ class MrpProduction(models.Model):
                 )
                 continue
             production.write(
-                {"pico_order_ref": production.name, "pico_operation_id": operation.id}
+                {
+                    "pico_order_ref": production._pico_new_order_ref(),
+                    "pico_operation_id": operation.id,
+                }
             )
             unit_vals += production._pico_unit_vals(production._pico_unit_count(), 0)
         units = self.env["pico.unit"].sudo().create(unit_vals)
         self._pico_queue_saves(units)
 
+    def _pico_new_order_ref(self):
+        """The externalOrderId: kept once set, else the company prefix and the name."""
+        self.ensure_one()
+        return self.pico_order_ref or self.company_id._pico_order_ref(self.name)
+
     def _pico_operation(self):
         self.ensure_one()
         if self.bom_id:
-            return self.bom_id._pico_operation()
-        return self.product_id.product_tmpl_id.pico_operation_id
+            return self.bom_id._pico_operation(self.company_id)
+        template = self.product_id.product_tmpl_id.with_company(self.company_id)
+        return template.pico_operation_id.with_env(self.env)
 
     def _pico_unit_vals(self, count, first_index):
         self.ensure_one()

@@ -46,7 +46,7 @@ class PicoMrpAdapter(models.AbstractModel):
         """The unit a completion is about: by PICO's key, else (WIP) by order, index."""
         Unit = self.env["pico.unit"]
         unit = Unit._find_by_key(
-            event.external_order_id, event.operation_id, event.order_index
+            event.external_order_id, event.operation_id, event.order_index, company
         )
         return unit or Unit.search(
             [

@@ -36,8 +36,11 @@ class PicoOperation(models.Model):
     attribute_ids = fields.One2many(
         "pico.operation.attribute", "operation_id", string="Consumed Serials"
     )
-    product_tmpl_ids = fields.One2many(
-        "product.template", "pico_operation_id", string="Products"
+    product_tmpl_ids = fields.Many2many(
+        "product.template",
+        string="Products",
+        compute="_compute_product_tmpl_ids",
+        help="The products mapped to this operation in its company.",
     )
     mapping_note = fields.Char(
         readonly=True, help="Why automatic mapping needs a person."
@@ -61,15 +64,42 @@ class PicoOperation(models.Model):
         )
     ]
 
-    @api.depends("product_tmpl_ids", "mapping_note")
-    def _compute_mapping_state(self):
+    def _compute_product_tmpl_ids(self):
+        templates = self._pico_mapped_templates()
         for operation in self:
-            if operation.product_tmpl_ids:
+            operation.product_tmpl_ids = self.env["product.template"].browse(
+                templates.get(operation.id, [])
+            )
+
+    @api.depends("mapping_note")
+    def _compute_mapping_state(self):
+        """Also recomputed when a product's (company-dependent) mapping changes."""
+        mapped = self._pico_mapped_templates()
+        for operation in self:
+            if operation.id in mapped:
                 operation.mapping_state = "mapped"
             elif operation.mapping_note:
                 operation.mapping_state = "ambiguous"
             else:
                 operation.mapping_state = "unmapped"
+
+    def _pico_mapped_templates(self):
+        """{operation id: template ids}, each read in the operation's company."""
+        result = defaultdict(list)
+        Template = self.env["product.template"].sudo()
+        for company in self.company_id:
+            operations = self.filtered(lambda o, c=company: o.company_id == c)
+            templates = Template.with_company(company).search(
+                [("pico_operation_id", "in", operations.ids)]
+            )
+            for template in templates:
+                result[template.pico_operation_id.id].append(template.id)
+        return result
+
+    @api.model
+    def _pico_refresh_mapping_state(self, operations):
+        if operations:
+            self.env.add_to_compute(self._fields["mapping_state"], operations.sudo())
 
     @api.depends("name", "external_id")
     def _compute_display_name(self):
@@ -99,32 +129,46 @@ class PicoOperation(models.Model):
             data = client.execute(documents.OPERATIONS, {"where": where})
         finally:
             client.close()
-        created, updated = self._pico_upsert(company, data.get("operations") or [])
+        operations = data.get("operations") or []
+        created, updated = self._pico_upsert(company, operations)
+        self._pico_move_watermark(company, operations)
         self._pico_auto_map(company)
         return created, updated
+
+    @api.model
+    def _pico_move_watermark(self, company, operations):
+        """Only a sync moves it: a webhook event may overtake older, unseen changes."""
+        newest = max(
+            (parse_time(op["updatedAt"]) for op in operations),
+            default=company.pico_operations_synced_until,
+        )
+        if newest and newest != company.pico_operations_synced_until:
+            company.sudo().pico_operations_synced_until = max(
+                newest, company.pico_operations_synced_until or newest
+            )
 
     @api.model
     def _pico_upsert(self, company, operations):
         """Insert new and update changed operations, in a constant number of queries.
 
         ``operations`` are PICO ``Operation`` objects. An archived operation becomes
-        inactive; nothing is ever deleted.
+        inactive; nothing is ever deleted. Data older than what is stored (by
+        ``updatedAt``) changes nothing: events may arrive out of order.
         """
         known = self._pico_known(company, [op["id"] for op in operations])
         to_create, to_update = [], []
-        newest = company.pico_operations_synced_until
         for operation in operations:
             values = self._pico_values(operation)
-            newest = max(newest or values["updated_at"], values["updated_at"])
             existing = known.get(operation["id"])
             if existing is None:
                 to_create.append((values, operation))
-            elif existing[1] != values["updated_at"]:
+                known[operation["id"]] = (None, values["updated_at"])
+            elif existing[0] and (
+                not existing[1] or values["updated_at"] > existing[1]
+            ):
                 to_update.append((existing[0], values, operation))
         created = self._pico_create(company, to_create)
         self._pico_update(to_update)
-        if newest != company.pico_operations_synced_until:
-            company.sudo().pico_operations_synced_until = newest
         return len(created), len(to_update)
 
     @api.model
@@ -195,23 +239,43 @@ class PicoOperation(models.Model):
                WHERE o.id = v.id""",  # noqa: S608 -- placeholders only
             [self.env.uid] + [value for row in rows for value in row],
         )
-        operation_ids = [op_id for op_id, _v, _op in to_update]
         self.invalidate_model()
-        attributes = self.env["pico.operation.attribute"]
-        attributes.search([("operation_id", "in", operation_ids)]).unlink()
-        self._pico_create_attributes((op_id, op) for op_id, _v, op in to_update)
+        self._pico_sync_attributes((op_id, op) for op_id, _v, op in to_update)
 
     @api.model
     def _pico_create_attributes(self, pairs):
-        self.env["pico.operation.attribute"].create(
+        self._pico_sync_attributes(pairs)
+
+    @api.model
+    def _pico_sync_attributes(self, pairs):
+        """Update attributes in place by (operation, PICO id), so that BoM lines
+        keep their links; create new ones; delete only those PICO dropped."""
+        pairs = list(pairs)
+        wanted = {
+            (op_id, attribute["id"]): attribute.get("externalId") or False
+            for op_id, operation in pairs
+            for attribute in operation.get("consumedSerials") or []
+            if attribute.get("id")
+        }
+        Attribute = self.env["pico.operation.attribute"]
+        existing = {
+            (a.operation_id.id, a.pico_id): a
+            for a in Attribute.search(
+                [("operation_id", "in", [op_id for op_id, _op in pairs])]
+            )
+        }
+        dropped = Attribute
+        for key, attribute in existing.items():
+            if key not in wanted:
+                dropped |= attribute
+            elif attribute.external_id != wanted[key]:
+                attribute.external_id = wanted[key]
+        dropped.unlink()
+        Attribute.create(
             [
-                {
-                    "operation_id": op_id,
-                    "pico_id": attribute["id"],
-                    "external_id": attribute.get("externalId") or False,
-                }
-                for op_id, operation in pairs
-                for attribute in operation.get("consumedSerials") or []
+                {"operation_id": op_id, "pico_id": pico_id, "external_id": code}
+                for (op_id, pico_id), code in wanted.items()
+                if (op_id, pico_id) not in existing
             ]
         )
 
@@ -247,7 +311,7 @@ class PicoOperation(models.Model):
             links[next(iter(op_ids))].append(next(iter(template_ids)))
         for op_id, note in notes.items():
             self.browse(op_id).mapping_note = note
-        templates = self.env["product.template"]
+        templates = self.env["product.template"].with_company(company)
         for op_id, template_ids in links.items():
             if op_id not in notes:
                 templates.browse(template_ids).pico_operation_id = op_id
@@ -258,13 +322,17 @@ class PicoOperation(models.Model):
         """{internal reference: {template ids}} of products not yet mapped."""
         if not codes:
             return {}
-        products = self.env["product.product"].search_read(
-            [
-                ("default_code", "in", codes),
-                ("product_tmpl_id.pico_operation_id", "=", False),
-                ("company_id", "in", [company.id, False]),
-            ],
-            ["default_code", "product_tmpl_id"],
+        products = (
+            self.env["product.product"]
+            .with_company(company)
+            .search_read(
+                [
+                    ("default_code", "in", codes),
+                    ("product_tmpl_id.pico_operation_id", "=", False),
+                    ("company_id", "in", [company.id, False]),
+                ],
+                ["default_code", "product_tmpl_id"],
+            )
         )
         result = defaultdict(set)
         for product in products:

@@ -18,19 +18,28 @@ class PicoUnit(models.Model):
     _description = "PICO Ordered Unit"
     _order = "external_order_id, order_index"
     _rec_name = "external_order_id"
+    _check_company_auto = True
 
     external_order_id = fields.Char(
         string="PICO Order Reference", required=True, readonly=True
     )
     operation_id = fields.Many2one(
-        "pico.operation", required=True, readonly=True, ondelete="restrict"
+        "pico.operation",
+        required=True,
+        readonly=True,
+        ondelete="restrict",
+        check_company=True,
     )
     operation_pico_id = fields.Char(
         string="PICO Operation ID", required=True, readonly=True
     )
     order_index = fields.Integer(required=True, readonly=True)
     production_id = fields.Many2one(
-        "mrp.production", string="Manufacturing Order", index=True, readonly=True
+        "mrp.production",
+        string="Manufacturing Order",
+        index=True,
+        readonly=True,
+        check_company=True,
     )
     company_id = fields.Many2one("res.company", required=True, readonly=True)
     state = fields.Selection(
@@ -47,12 +56,14 @@ class PicoUnit(models.Model):
         readonly=True,
         index=True,
     )
-    lot_id = fields.Many2one("stock.lot", string="Lot/Serial", readonly=True)
+    lot_id = fields.Many2one(
+        "stock.lot", string="Lot/Serial", readonly=True, check_company=True
+    )
     produced_serial = fields.Char(readonly=True)
     consumed_serials = fields.Char(readonly=True)
     started_at = fields.Datetime(readonly=True)
     completed_at = fields.Datetime(readonly=True)
-    cycle_time = fields.Float(string="Cycle Time (min)", readonly=True)
+    cycle_time = fields.Float(string="Cycle Time (min)", digits=(16, 2), readonly=True)
     station = fields.Char(readonly=True)
     operator = fields.Char(readonly=True)
     wip_log = fields.Text(
@@ -62,8 +73,8 @@ class PicoUnit(models.Model):
     _sql_constraints = [
         (
             "pico_key_uniq",
-            "unique(external_order_id, operation_pico_id, order_index)",
-            "PICO orders each unit once.",
+            "unique(company_id, external_order_id, operation_pico_id, order_index)",
+            "PICO orders each unit once per company.",
         )
     ]
 
@@ -125,15 +136,17 @@ class PicoUnit(models.Model):
         return dict(self._save_input(), cancelAll=False)
 
     @api.model
-    def _find_by_key(self, external_order_id, operation_pico_id, order_index):
-        return self.search(
-            [
-                ("external_order_id", "=", external_order_id),
-                ("operation_pico_id", "=", operation_pico_id),
-                ("order_index", "=", order_index),
-            ],
-            limit=1,
-        )
+    def _find_by_key(
+        self, external_order_id, operation_pico_id, order_index, company=None
+    ):
+        domain = [
+            ("external_order_id", "=", external_order_id),
+            ("operation_pico_id", "=", operation_pico_id),
+            ("order_index", "=", order_index),
+        ]
+        if company is not None:
+            domain.append(("company_id", "=", company.id))
+        return self.search(domain, limit=1)
 
     def _record_execution(self, event, lot):
         """The unit is built: store PICO's execution data (times, station, operator)."""

@@ -1,12 +1,16 @@
+import re
 import secrets
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import consteq
 
 from ..services import documents
 from ..services.client import PicoClient, PicoError
 
 WEBHOOK_ROUTE = "/pico_mes/webhook"
+ORDER_REF_SEPARATOR = ":"
+ORDER_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,24}")
 SECRET_HEADER = "X-Pico-Webhook-Secret"
 WEBHOOK_STREAMS = {
     "completions": documents.COMPLETION_FRAGMENT,
@@ -73,6 +77,69 @@ class ResCompany(models.Model):
         )
         for company in self:
             company.pico_outbound_waiting_count = counts.get(company, 0)
+
+    # ------------------------------------------------- order reference prefix
+
+    pico_order_prefix = fields.Char(
+        string="PICO Order Prefix",
+        copy=False,
+        help="Starts every order reference this company sends to PICO, so that "
+        "companies and databases sharing one PICO instance never collide.",
+    )
+
+    _sql_constraints = [
+        (
+            "pico_order_prefix_uniq",
+            "unique(pico_order_prefix)",
+            "Each company needs its own PICO order prefix.",
+        )
+    ]
+
+    def init(self):
+        """Existing companies get their default prefix at install and upgrade."""
+        super().init()
+        self.env.cr.execute(
+            "SELECT id FROM res_company WHERE pico_order_prefix IS NULL"
+        )
+        for (company_id,) in self.env.cr.fetchall():
+            self.env.cr.execute(
+                "UPDATE res_company SET pico_order_prefix = %s WHERE id = %s",
+                (self._pico_default_order_prefix(company_id), company_id),
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        for company in companies.filtered(lambda c: not c.pico_order_prefix):
+            company.pico_order_prefix = self._pico_default_order_prefix(company.id)
+        return companies
+
+    @api.model
+    def _pico_default_order_prefix(self, company_id):
+        """Database identity and company id: unique across databases and companies."""
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
+        return f"{uuid.replace('-', '')[:8] or 'odoo'}-{company_id}"
+
+    @api.constrains("pico_order_prefix")
+    def _check_pico_order_prefix(self):
+        for company in self:
+            prefix = company.pico_order_prefix
+            if prefix and not ORDER_PREFIX_PATTERN.fullmatch(prefix):
+                raise ValidationError(
+                    self.env._(
+                        "The PICO order prefix %(prefix)s must be 1 to 24 letters, "
+                        "digits, '.', '-' or '_'.",
+                        prefix=company.pico_order_prefix,
+                    )
+                )
+
+    def _pico_order_ref(self, name):
+        """The externalOrderId of this company's order ``name``."""
+        self.ensure_one()
+        prefix = self.pico_order_prefix or self._pico_default_order_prefix(self.id)
+        return f"{prefix}{ORDER_REF_SEPARATOR}{name}"
+
+    # ------------------------------------------------------------------ API
 
     def _pico_client(self):
         """A PicoClient; use it as ``with company._pico_client() as client:``."""

@@ -14,6 +14,9 @@ class ResConfigSettings(models.TransientModel):
     pico_outbound_waiting_count = fields.Integer(
         related="company_id.pico_outbound_waiting_count"
     )
+    pico_order_prefix = fields.Char(
+        related="company_id.pico_order_prefix", readonly=False
+    )
     pico_webhook_url = fields.Char(
         string="PICO Webhook URL", compute="_compute_pico_webhook_url"
     )

@@ -11,3 +11,6 @@ from . import test_hostile_input
 from . import test_hand_production
 from . import test_floor_times
 from . import test_engine
+from . import test_multi_company
+from . import test_security
+from . import test_screens

@@ -18,7 +18,10 @@ class TestOutbound(PicoTransactionCase):
         self.sim.clear_faults()
         for qty, production in productions.items():
             self.assertEqual(production.pico_state, "queued")
-            self.assertEqual(production.pico_order_ref, production.name)
+            self.assertEqual(
+                production.pico_order_ref,
+                f"{self.company.pico_order_prefix}:{production.name}",
+            )
             self.assertEqual(
                 production.pico_unit_ids.mapped("order_index"), list(range(qty))
             )

@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 from odoo.tests import tagged
 
 from pico_sim import generate_operations
 
+from ..services.payload import format_time, parse_events
 from .common import TOKEN, PicoTransactionCase
 
 
@@ -134,3 +137,56 @@ class TestSyncQueries(PicoTransactionCase):
         self.assertLess(
             queries, 25, "a constant number of queries, not one per operation"
         )
+
+
+@tagged("post_install", "-at_install")
+class TestCatalogUpdates(PicoTransactionCase):
+    def driver_line(self):
+        return self.lamp_bom.bom_line_ids.filtered(
+            lambda line: line.product_id == self.driver
+        )
+
+    def receive(self, operation):
+        messages, _dup = self.env["pico.message"]._receive(
+            self.company, parse_events({"data": {"operationsStream": operation}})
+        )
+        messages._process()
+        return messages
+
+    def test_catalog_update_keeps_bom_line_serial_mapping(self):
+        attribute = self.driver_line().pico_attribute_id
+        self.assertTrue(attribute)
+        self.sim.upsert_operation({"id": "op-desk-lamp", "name": "Desk Lamp v2"})
+        self.assertEqual(
+            self.env["pico.operation"]._pico_sync_company(self.company), (0, 1)
+        )
+        self.assertEqual(self.op_lamp.name, "Desk Lamp v2")
+        self.assertEqual(self.driver_line().pico_attribute_id, attribute)
+        self.assertEqual(self.op_lamp.attribute_ids, attribute)
+
+    def test_operation_event_keeps_bom_line_serial_mapping(self):
+        attribute = self.driver_line().pico_attribute_id
+        operation = self.sim.upsert_operation(
+            {"id": "op-desk-lamp", "name": "Desk Lamp v3"}
+        )
+        self.assertEqual(self.receive(operation).state, "done")
+        self.assertEqual(self.op_lamp.name, "Desk Lamp v3")
+        self.assertEqual(self.driver_line().pico_attribute_id, attribute)
+
+    def test_older_operation_event_never_overwrites(self):
+        stored = self.op_sensor.updated_at
+        stale = self.sim.upsert_operation({"id": "op-sensor-kit", "name": "Stale"})
+        stale["updatedAt"] = format_time(stored - timedelta(hours=1))
+        self.assertEqual(self.receive(stale).state, "done")
+        self.assertEqual(self.op_sensor.name, "Sensor Kit")
+        self.assertEqual(self.op_sensor.updated_at, stored)
+
+    def test_operation_event_does_not_move_the_sync_watermark(self):
+        watermark = self.company.pico_operations_synced_until
+        self.assertTrue(watermark)
+        operation = self.sim.upsert_operation(
+            {"id": "op-sensor-kit", "name": "Sensor Kit v9"}
+        )
+        self.receive(operation)
+        self.assertEqual(self.op_sensor.name, "Sensor Kit v9")
+        self.assertEqual(self.company.pico_operations_synced_until, watermark)
