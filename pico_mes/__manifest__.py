@@ -24,6 +24,7 @@
         "views/mrp_bom_views.xml",
         "views/mrp_production_views.xml",
         "views/pico_menus.xml",
+        "views/pico_bom_transfer_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["pico_mes/static/tests/tours/**/*"],

@@ -9,3 +9,9 @@ from . import pico_unit
 from . import pico_message
 from . import mrp_production
 from . import pico_mrp_adapter
+from . import res_company_bom_transfer
+from . import res_config_settings_bom_transfer
+from . import mrp_routing_workcenter
+from . import mrp_bom_pico_transfer
+from . import pico_message_bom_transfer
+from . import pico_operation_bom_transfer

@@ -6,3 +6,4 @@ from . import test_outbound
 from . import test_inbound
 from . import test_webhook
 from . import test_tours
+from . import test_bom_transfer

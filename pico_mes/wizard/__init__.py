@@ -1,0 +1,1 @@
+from . import pico_bom_transfer_wizard
