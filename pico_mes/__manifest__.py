@@ -25,6 +25,7 @@
         "views/mrp_production_views.xml",
         "views/pico_menus.xml",
         "views/pico_bom_transfer_views.xml",
+        "views/pico_unit_scrap_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["pico_mes/static/tests/tours/**/*"],

@@ -15,3 +15,5 @@ from . import mrp_routing_workcenter
 from . import mrp_bom_pico_transfer
 from . import pico_message_bom_transfer
 from . import pico_operation_bom_transfer
+from . import pico_unit_scrap
+from . import pico_message_scrap

@@ -7,3 +7,4 @@ from . import test_inbound
 from . import test_webhook
 from . import test_tours
 from . import test_bom_transfer
+from . import test_scrap

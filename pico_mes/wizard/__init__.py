@@ -1,1 +1,2 @@
 from . import pico_bom_transfer_wizard
+from . import pico_unit_scrap_wizard
