@@ -26,6 +26,8 @@
         "views/pico_menus.xml",
         "views/pico_bom_transfer_views.xml",
         "views/pico_unit_scrap_views.xml",
+        "data/pico_dashboard_data.xml",
+        "views/pico_dashboard_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["pico_mes/static/tests/tours/**/*"],

@@ -17,3 +17,6 @@ from . import pico_message_bom_transfer
 from . import pico_operation_bom_transfer
 from . import pico_unit_scrap
 from . import pico_message_scrap
+from . import mrp_production_status
+from . import pico_unit_status
+from . import pico_dashboard_card

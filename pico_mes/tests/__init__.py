@@ -8,3 +8,4 @@ from . import test_webhook
 from . import test_tours
 from . import test_bom_transfer
 from . import test_scrap
+from . import test_dashboard
