@@ -52,7 +52,8 @@ class PicoUnit(models.Model):
     def action_pico_scrap(self, reason, replace=False):
         """Scrap these units with ``reason``; order a replacement when ``replace``.
 
-        Callable over RPC. Returns the replacement units (empty without).
+        Callable over RPC. Returns the ids of the replacement units (empty
+        without), so that the answer is plain JSON.
         """
         if not any(self.env.user.has_group(group) for group in SUPERVISOR_GROUPS):
             raise AccessError(
@@ -64,7 +65,7 @@ class PicoUnit(models.Model):
         replacements = self.browse()
         for unit in self:
             replacements |= unit._pico_scrap_one(reason, bool(replace))
-        return replacements
+        return replacements.ids
 
     def _pico_scrap_one(self, reason, replace):
         self.ensure_one()

@@ -1,8 +1,8 @@
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from ..services.payload import parse_events
-from .common import PicoTransactionCase
+from .common import PicoCommon, PicoTransactionCase
 
 
 @tagged("post_install", "-at_install")
@@ -166,3 +166,36 @@ class TestScrap(PicoTransactionCase):
         with self.assertRaises(AccessError):
             unit.with_user(self.mrp_user).action_pico_scrap("no rights", True)
         self.assertEqual(unit.state, "sent")
+
+
+@tagged("post_install", "-at_install")
+class TestScrapOverRpc(PicoCommon, HttpCase):
+    """``pico.unit.action_pico_scrap(reason, replace)`` is an RPC entry point."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_pico()
+
+    def setUp(self):
+        super().setUp()
+        self.reset_simulator()
+
+    def test_scrap_over_json_rpc(self):
+        production = self.make_mo(self.sensor, 2)
+        self.dispatch()
+        unit = production.pico_unit_ids.sorted("order_index")[0]
+        self.authenticate("admin", "admin")
+        result = self.make_jsonrpc_request(
+            "/web/dataset/call_kw/pico.unit/action_pico_scrap",
+            {
+                "model": "pico.unit",
+                "method": "action_pico_scrap",
+                "args": [unit.ids, "dropped on the floor", True],
+                "kwargs": {},
+            },
+        )
+        self.env.invalidate_all()
+        self.assertEqual(unit.state, "scrapped")
+        self.assertEqual(result, unit.replacement_id.ids)
+        self.assertEqual(unit.replacement_id.order_index, 2)
