@@ -13,10 +13,8 @@ from . import res_company_bom_transfer
 from . import res_config_settings_bom_transfer
 from . import mrp_routing_workcenter
 from . import mrp_bom_pico_transfer
-from . import pico_message_bom_transfer
+from . import pico_message_enhanced
 from . import pico_operation_bom_transfer
 from . import pico_unit_scrap
-from . import pico_message_scrap
 from . import mrp_production_status
-from . import pico_unit_status
 from . import pico_dashboard_card

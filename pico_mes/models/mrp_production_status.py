@@ -132,7 +132,7 @@ class MrpProduction(models.Model):
     def _compute_pico_state(self):
         """A scrapped unit no longer counts for the MO's status (its replacement
         does): compute on the other units."""
-        super()._compute_pico_state()
+        result = super()._compute_pico_state()
         for production in self:
             units = production.pico_unit_ids
             if "scrapped" not in units.mapped("state"):
@@ -142,6 +142,7 @@ class MrpProduction(models.Model):
                 bool(production.pico_error),
             )
             production.pico_state = {"partly_done": "done"}.get(status, status)
+        return result
 
     def action_view_pico_units(self):
         """The units of this MO's PICO order, optionally in one state (context)."""

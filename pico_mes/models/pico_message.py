@@ -204,7 +204,7 @@ class PicoMessage(models.Model):
                     messages.filtered(lambda m, k=kind: m.kind == k)
                 ):
                     chunk._send_batch(client, batch_kind)
-            # issue 13: BoM transfer calls, see pico_message_bom_transfer.py
+            # issue 13: BoM transfer calls, see pico_message_enhanced.py
             transfers = messages.filtered(lambda m: m.kind == "bom_transfer")
             transfers._pico_send_bom_transfer(client)
         finally:

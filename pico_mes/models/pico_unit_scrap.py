@@ -34,6 +34,13 @@ class PicoUnit(models.Model):
         string="Scraps",
         readonly=True,
     )
+    product_id = fields.Many2one(
+        "product.product",
+        related="production_id.product_id",
+        store=True,
+        index=True,
+        string="Product",
+    )
     replacement_id = fields.Many2one(
         "pico.unit", string="Replaced By", readonly=True, copy=False
     )

@@ -5,11 +5,13 @@ from ..services.client import PicoError
 
 
 class PicoMessage(models.Model):
-    """Outbox messages of the BoM transfer: one Work Instructions call each.
+    """The enhanced tier's messages (issue 13).
 
-    They share an ``order_ref`` per BoM, so the dispatcher sends them in creation
-    order (stations, processes, then the product that names the processes) and
-    holds the rest back while one waits for a retry or has failed.
+    BoM transfer: one outbox message per Work Instructions call. They share an
+    ``order_ref`` per BoM, so the dispatcher sends them in creation order
+    (stations, processes, then the product that names the processes) and holds
+    the rest back while one waits for a retry or has failed.
+    Scrap: a late completion of a scrapped unit is unmatched, with the reason.
     """
 
     _inherit = "pico.message"
@@ -41,3 +43,15 @@ class PicoMessage(models.Model):
                 held_back.add(message.order_ref)
                 continue
             message._delivered({message.id: data})
+
+    def _processed(self, state, unit=None):
+        """A completion of a scrapped unit is unmatched: say why on the message."""
+        result = super()._processed(state, unit)
+        if state == "unmatched" and unit and unit.state == "scrapped":
+            self.error = self.env._(
+                "Unit %(unit)s was scrapped in Odoo (%(reason)s): this completion "
+                "changes no stock.",
+                unit=unit.display_name,
+                reason=unit.scrap_reason,
+            )
+        return result
