@@ -51,16 +51,22 @@ class MrpBom(models.Model):
             )
 
     def _compute_pico_transfer_state(self):
-        Message = self.env["pico.message"].sudo()
+        groups = (
+            self.env["pico.message"]
+            .sudo()
+            ._read_group([("bom_id", "in", self.ids)], ["bom_id", "state"], ["__count"])
+        )
+        states = {}
+        for bom, state, count in groups:
+            states.setdefault(bom.id, {})[state] = count
         for bom in self:
-            messages = Message.search([("bom_id", "=", bom.id)]) if bom.id else Message
-            states = set(messages.mapped("state"))
-            bom.pico_transfer_message_count = len(messages)
-            if not messages:
+            counts = states.get(bom.id, {})
+            bom.pico_transfer_message_count = sum(counts.values())
+            if not counts:
                 bom.pico_transfer_state = "none"
-            elif "failed" in states:
+            elif "failed" in counts:
                 bom.pico_transfer_state = "failed"
-            elif "pending" in states:
+            elif "pending" in counts:
                 bom.pico_transfer_state = "pending"
             else:
                 bom.pico_transfer_state = "done"
