@@ -76,6 +76,7 @@ class PicoUnit(models.Model):
 
     def _pico_scrap_one(self, reason, replace):
         self.ensure_one()
+        self._pico_lock_production()
         if self.state not in SCRAPPABLE_STATES or not self.production_id:
             raise UserError(
                 self.env._(
@@ -115,6 +116,18 @@ class PicoUnit(models.Model):
             )
         )
         return replacement
+
+    def _pico_lock_production(self):
+        """Lock the unit's MO as a completion does, then re-read the unit: a
+        completion processed meanwhile is seen, never applied twice."""
+        self.flush_recordset(["production_id"])
+        self.env.cr.execute(
+            """SELECT p.id FROM pico_unit u
+                 JOIN mrp_production p ON p.id = u.production_id
+                WHERE u.id = %s FOR UPDATE OF p""",
+            (self.id,),
+        )
+        self.invalidate_recordset()
 
     # ----------------------------------------------------------------- stock
 
@@ -160,8 +173,15 @@ class PicoUnit(models.Model):
                     (move.product_id, move.product_id.uom_id, 1.0, lot)
                     for lot in lots[:count]
                 ]
+            elif lots:
+                lines.append((move.product_id, move.product_uom, quantity, lots[0]))
             else:
-                lines.append((move.product_id, move.product_uom, quantity, lots[:1]))
+                raise UserError(
+                    self.env._(
+                        "No lot of %s is in stock to scrap.",
+                        move.product_id.display_name,
+                    )
+                )
         return self._pico_do_scrap(production, lines)
 
     def _pico_component_lots(self, move, production):

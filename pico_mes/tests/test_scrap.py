@@ -155,6 +155,23 @@ class TestScrap(PicoTransactionCase):
         self.assertEqual(production.state, "cancel")
         self.assertEqual(self.scrapped(self.screw), 3)
 
+    def test_lot_tracked_component_is_scrapped_with_its_lot(self):
+        glue = self.make_product("PICO-GLUE", "Glue", tracking="lot")
+        lot = self.env["stock.lot"].create({"name": "GLUE-A", "product_id": glue.id})
+        self.env["stock.quant"]._update_available_quantity(
+            glue, self.stock_location, 10, lot_id=lot
+        )
+        self.sensor_bom.bom_line_ids = [
+            (0, 0, {"product_id": glue.id, "product_qty": 2})
+        ]
+        production = self.make_mo(self.sensor, 2)
+        self.dispatch()
+        unit = production.pico_unit_ids.sorted("order_index")[0]
+        unit.action_pico_scrap("glue spilled", True)
+        glue_scrap = unit.scrap_ids.filtered(lambda s: s.product_id == glue)
+        self.assertEqual((glue_scrap.lot_id, glue_scrap.scrap_qty), (lot, 2))
+        self.assertEqual(self.scrapped(glue, lot), 2)
+
     def test_who_and_what_may_be_scrapped(self):
         production = self.make_mo(self.sensor, 1)
         unit = production.pico_unit_ids
