@@ -27,6 +27,10 @@
         "security/pico_floor_time_security.xml",
         "data/pico_floor_time_data.xml",
         "views/pico_floor_time_views.xml",
+        "views/pico_bom_transfer_views.xml",
+        "views/pico_unit_scrap_views.xml",
+        "data/pico_dashboard_data.xml",
+        "views/pico_dashboard_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["pico_mes/static/tests/tours/**/*"],

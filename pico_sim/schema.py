@@ -31,6 +31,7 @@ from graphql import (
 
 from .filters import COMPLETION_FILTER, filter_records
 from .times import format_time, parse_time
+from .work_instructions import MUTATION_RESOLVERS as WORK_INSTRUCTION_RESOLVERS
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
@@ -227,6 +228,7 @@ _RESOLVERS = {
         "webhookUnsubscribe": lambda sim, subscriptionID: _message(
             sim.webhooks.unsubscribe(subscriptionID)
         ),
+        **WORK_INSTRUCTION_RESOLVERS,  # issue 13: processCreate, productCreate, ...
     },
 }
 

@@ -25,3 +25,14 @@ from . import res_company_pico_web
 from . import res_config_settings_pico_web
 from . import pico_unit_floor_time
 from . import mrp_bom_pico_check
+from . import res_company_bom_transfer
+from . import res_config_settings_bom_transfer
+from . import mrp_routing_workcenter_bom_transfer
+from . import mrp_bom_pico_transfer
+from . import pico_message_bom_transfer
+from . import pico_outbox_bom_transfer
+from . import pico_inbox_scrap
+from . import pico_operation_bom_transfer
+from . import pico_unit_scrap
+from . import mrp_production_status
+from . import pico_dashboard_card

@@ -11,7 +11,7 @@ BACKOFF_SECONDS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
 RETRY_WINDOW = timedelta(hours=24)
 CLAIM_LIMIT = 200
 MAX_ROUNDS = 1000
-ORDER_KINDS = ("order_save", "order_cancel")
+ORDER_KINDS = ("order_save", "order_cancel")  # webhook registrations: never here
 BATCH_KINDS = (("order_save", "save"), ("order_cancel", "cancel"))
 
 
@@ -85,7 +85,13 @@ class PicoOutbox(models.AbstractModel):
 
     @api.model
     def _due_params(self, **extra):
-        return dict(extra, kinds=ORDER_KINDS, now=fields.Datetime.now())
+        kinds = tuple(self._dispatched_kinds())
+        return dict(extra, kinds=kinds, now=fields.Datetime.now())
+
+    @api.model
+    def _dispatched_kinds(self):
+        """The kinds of message this dispatcher claims."""
+        return ORDER_KINDS
 
     @api.model
     def _deliver(self, company, messages):
@@ -96,10 +102,14 @@ class PicoOutbox(models.AbstractModel):
             self._wait(messages, exc)
             return
         with client:
-            for kind, batch_kind in BATCH_KINDS:
-                of_kind = messages.filtered(lambda m, k=kind: m.kind == k)
-                for chunk in self._chunks(of_kind):
-                    self._send(client, chunk, batch_kind)
+            self._deliver_with(client, messages)
+
+    @api.model
+    def _deliver_with(self, client, messages):
+        for kind, batch_kind in BATCH_KINDS:
+            of_kind = messages.filtered(lambda m, k=kind: m.kind == k)
+            for chunk in self._chunks(of_kind):
+                self._send(client, chunk, batch_kind)
 
     @api.model
     def _chunks(self, messages):

@@ -139,3 +139,65 @@ def schema_problems(schema):
         if errors:
             problems[name] = [getattr(e, "message", str(e)) for e in errors]
     return problems
+
+
+# ---------------------------------------------------------------------------------
+# issue 13 -- BoM transfer through PICO's Work Instructions API (alpha).
+# Kept apart from the documents above: PICO may change or drop these mutations, so
+# "Test connection" checks them on their own (services/bom_transfer.py) and only the
+# BoM transfer is disabled when they differ.
+
+PROCESS_CREATE = (
+    "mutation PicoProcessCreate($input: ProcessCreateInput!) {"
+    " processCreate(input: $input) }"
+)
+PRODUCT_CREATE = (
+    "mutation PicoProductCreate($input: ProductCreateInput!) {"
+    " productCreate(input: $input) }"
+)
+STATION_CREATE = (
+    "mutation PicoStationCreate($input: StationCreateInput!) {"
+    " stationCreate(input: $input) }"
+)
+
+WORK_INSTRUCTION_DOCUMENTS = {
+    "PicoProcessCreate": PROCESS_CREATE,
+    "PicoProductCreate": PRODUCT_CREATE,
+    "PicoStationCreate": STATION_CREATE,
+}
+
+# The Work Instructions part of schema.graphql the documents above rely on, verbatim
+# in meaning: the live schema must agree with it field by field.
+WORK_INSTRUCTION_SDL = """
+type Mutation {
+  processCreate(input: ProcessCreateInput!): Boolean
+  productCreate(input: ProductCreateInput!): Boolean
+  stationCreate(input: StationCreateInput!): Boolean
+}
+input TextInput { text: String! }
+input ProcessActionInput { id: ID! description: TextInput }
+input ProcessStepInput {
+  id: ID!
+  name: String!
+  instructionText: TextInput
+  actions: [ProcessActionInput!]
+}
+input ProcessDefInput {
+  id: ID!
+  name: String!
+  description: String
+  steps: [ProcessStepInput!]!
+}
+input ProcessCreateInput { process: ProcessDefInput! }
+input ProductDefInput {
+  id: ID!
+  name: String!
+  partNumber: String
+  revision: String
+  processes: [ProductProcessInput!]!
+}
+input ProductProcessInput { processId: ID! dependsOn: [ID!] }
+input ProductCreateInput { product: ProductDefInput! }
+input StationDefInput { id: ID! name: String! }
+input StationCreateInput { station: StationDefInput! }
+"""

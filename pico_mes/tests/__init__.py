@@ -14,3 +14,6 @@ from . import test_engine
 from . import test_multi_company
 from . import test_security
 from . import test_screens
+from . import test_bom_transfer
+from . import test_scrap
+from . import test_dashboard

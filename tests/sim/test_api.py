@@ -30,6 +30,9 @@ def test_schema_serves_the_documented_root_fields():
         "operationOrderCancel",
         "webhookSubscribe",
         "webhookUnsubscribe",
+        "processCreate",  # issue 13: Work Instructions API
+        "productCreate",
+        "stationCreate",
     }
 
 

@@ -1,0 +1,199 @@
+from graphql import build_schema
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from pico_sim import work_instructions
+
+from ..services import bom_transfer
+from .common import REPO, PicoTransactionCase
+
+SCHEMA = REPO / "pico_sim" / "schema.graphql"
+
+
+@tagged("post_install", "-at_install")
+class TestBomTransfer(PicoTransactionCase):
+    """Send to PICO: a BoM becomes a PICO product workflow that can be built."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.user.groups_id |= cls.env.ref("mrp.group_mrp_routings")
+        cls.bench, cls.tester = cls.env["mrp.workcenter"].create(
+            [{"name": "Assembly Bench"}, {"name": "Test Rig"}]
+        )
+        cls.chair = cls.make_product("WI-CHAIR", "Chair")
+        cls.chair_bom = cls.make_bom(cls.chair, [(cls.screw, 2), (cls.shade, 1)])
+        cls.chair_bom.operation_ids = [
+            Command.create(
+                {
+                    "name": "Fit the shade",
+                    "workcenter_id": cls.bench.id,
+                    "sequence": 1,
+                    "note": "<p>Screw the shade <b>tight</b>.</p>",
+                }
+            ),
+            Command.create(
+                {"name": "Test", "workcenter_id": cls.tester.id, "sequence": 2}
+            ),
+        ]
+        cls.company.pico_allow_bom_transfer = True
+
+    def setUp(self):
+        super().setUp()
+        self.company._pico_check_bom_transfer()
+
+    def send(self, bom=None):
+        bom = bom or self.chair_bom
+        action = bom.action_pico_send()
+        self.assertEqual(action["res_model"], "pico.bom.transfer.wizard")
+        wizard = (
+            self.env[action["res_model"]].with_context(**action["context"]).create({})
+        )
+        self.assertIn(bom.pico_wi_product_id, wizard.summary)
+        wizard.action_confirm()
+        self.dispatch()
+
+    def test_ids_follow_picos_rule_and_are_shown(self):
+        ids = [self.chair_bom.pico_wi_product_id]
+        ids += self.chair_bom.operation_ids.mapped("pico_wi_process_id")
+        ids += self.chair_bom.operation_ids.mapped("pico_wi_station_id")
+        for pico_id in ids:
+            self.assertRegex(pico_id, r"^[a-z0-9_]{3,50}$")
+        self.assertEqual(len(set(ids)), 5)
+        self.assertTrue(ids[0].endswith(f"_bom_{self.chair_bom.id}"))
+
+    def test_send_sync_map_order_build_and_send_again(self):
+        self.send()
+        messages = self.chair_bom.pico_transfer_message_ids
+        self.assertEqual(len(messages), 5)  # 2 stations, 2 processes, 1 product
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        self.assertEqual(self.chair_bom.pico_transfer_state, "done")
+        fit, test = self.chair_bom.operation_ids.sorted("sequence")
+        process = work_instructions.definition(
+            self.sim, "process", fit.pico_wi_process_id
+        )
+        self.assertEqual(
+            process["steps"][0]["instructionText"]["text"], "Screw the shade *tight*."
+        )
+        product = work_instructions.definition(
+            self.sim, "product", self.chair_bom.pico_wi_product_id
+        )
+        self.assertEqual(product["partNumber"], "WI-CHAIR")
+        self.assertEqual(
+            product["processes"],
+            [
+                {"processId": fit.pico_wi_process_id, "dependsOn": []},
+                {
+                    "processId": test.pico_wi_process_id,
+                    "dependsOn": [fit.pico_wi_process_id],
+                },
+            ],
+        )
+        station = work_instructions.definition(
+            self.sim, "station", fit.pico_wi_station_id
+        )
+        self.assertEqual(station["name"], "Assembly Bench")
+
+        self.env["pico.operation"]._pico_sync_company(self.company)
+        operation = self.operation(self.chair_bom.pico_wi_product_id)
+        self.assertEqual(self.chair_bom.pico_operation_id, operation)
+        self.assertEqual(self.chair.product_tmpl_id.pico_operation_id, operation)
+        self.assertEqual(fit.pico_process_id, self.operation(fit.pico_wi_process_id))
+        self.assertEqual(test.pico_process_id.name, "Test")
+
+        production = self.make_mo(self.chair, 2)
+        self.dispatch()
+        self.assertEqual(self.sim_orders(production), [(0, "open"), (1, "open")])
+        for index in range(2):
+            self.sim.complete_unit(production.pico_order_ref, operation.pico_id, index)
+        self.env["pico.message"]._reconcile_company(self.company)
+        family = production.procurement_group_id.mrp_production_ids
+        self.assertEqual(set(family.mapped("state")), {"done"})
+        self.assertEqual(self.stock(self.chair), 2)
+
+        fit.write({"name": "Fit and glue the shade", "note": "<p>Glue first.</p>"})
+        operations_before = len(self.sim.operations())
+        pico_operations_before = self.env["pico.operation"].search_count([])
+        self.send()
+        self.assertEqual(len(self.chair_bom.pico_transfer_message_ids), 10)
+        self.assertEqual(self.chair_bom.pico_transfer_state, "done")
+        self.assertEqual(len(self.sim.operations()), operations_before)
+        process = work_instructions.definition(
+            self.sim, "process", fit.pico_wi_process_id
+        )
+        self.assertEqual(process["name"], "Fit and glue the shade")
+        self.assertEqual(process["steps"][0]["instructionText"]["text"], "Glue first.")
+        self.env["pico.operation"]._pico_sync_company(self.company)
+        self.assertEqual(
+            self.env["pico.operation"].search_count([]), pico_operations_before
+        )
+        self.assertEqual(fit.pico_process_id.name, "Fit and glue the shade")
+        self.assertEqual(self.chair_bom.pico_operation_id, operation)
+
+    def test_calls_go_in_order_and_wait_behind_a_failure(self):
+        self.sim.set_faults(http_status=503, count=1)
+        self.chair_bom.action_pico_send()
+        self.env["pico.bom.transfer.wizard"].create(
+            {"bom_ids": [Command.set(self.chair_bom.ids)]}
+        ).action_confirm()
+        self.dispatch()
+        messages = self.chair_bom.pico_transfer_message_ids.sorted("id")
+        self.assertEqual(messages.mapped("state"), ["pending"] * 5)
+        self.assertEqual(messages[0].attempts, 1)
+        self.assertIn("503", messages[0].error)
+        self.assertEqual(messages[1:].mapped("attempts"), [0] * 4)
+        self.assertEqual(self.chair_bom.pico_transfer_state, "pending")
+        product_id = self.chair_bom.pico_wi_product_id
+        self.assertIsNone(work_instructions.definition(self.sim, "product", product_id))
+        messages.next_attempt_at = "2000-01-01"
+        self.dispatch()
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+
+    def test_only_managers_with_the_company_setting_may_send(self):
+        with self.assertRaises(AccessError):
+            self.chair_bom.with_user(self.mrp_user).action_pico_send()
+        self.company.pico_allow_bom_transfer = False
+        with self.assertRaisesRegex(UserError, "not allowed"):
+            self.chair_bom.action_pico_send()
+        self.assertFalse(self.chair_bom.pico_transfer_offered)
+        self.company.pico_allow_bom_transfer = True
+        with self.assertRaisesRegex(UserError, "no operations"):
+            self.sensor_bom.action_pico_send()
+
+    def test_unreadable_live_schema_disables_the_transfer(self):
+        self.sim.set_faults(graphql_error="introspection is disabled", count=1)
+        problems = self.company._pico_check_bom_transfer()
+        self.assertIn("nothing is guessed", problems[0])
+        self.assertEqual(self.company.pico_bom_transfer_check, "blocked")
+        self.assertIn("differs", self.chair_bom.pico_transfer_blocker)
+        with self.assertRaisesRegex(UserError, "introspection is disabled"):
+            self.chair_bom.action_pico_send()
+        settings = self.env["res.config.settings"].create({})
+        result = settings.action_pico_test_connection()
+        self.assertEqual(result["params"]["type"], "success")
+        self.assertEqual(self.company.pico_bom_transfer_check, "ok")
+        self.assertFalse(self.chair_bom.pico_transfer_blocker)
+
+    def test_schema_check_names_each_difference(self):
+        text = SCHEMA.read_text()
+        self.assertEqual(bom_transfer.schema_problems(build_schema(text)), [])
+        changed = text.replace("  partNumber: String\n", "  partNo: String!\n")
+        problems = bom_transfer.schema_problems(build_schema(changed))
+        self.assertIn(
+            "ProductDefInput.partNo is String! in PICO, missing in our schema.",
+            problems,
+        )
+        self.assertIn(
+            "ProductDefInput.partNumber is missing in PICO, String in our schema.",
+            problems,
+        )
+        dropped = text.replace(
+            "  stationCreate(input: StationCreateInput!): Boolean\n",
+            "  stationCreateV2(input: StationCreateInput!): Boolean\n",
+        )
+        self.assertIn(
+            "PICO has no mutation stationCreate.",
+            bom_transfer.schema_problems(build_schema(dropped)),
+        )
