@@ -18,6 +18,6 @@ class ResCompany(models.Model):
         template = (self.pico_unit_link or "").strip()
         if not template:
             return False
-        return template.replace("{order}", quote(order or "", safe="")).replace(
+        return template.replace("{order}", quote(order or "", safe=":")).replace(
             "{index}", str(index)
         )

@@ -108,7 +108,7 @@ class TestBomTransfer(PicoTransactionCase):
         self.assertEqual(self.sim_orders(production), [(0, "open"), (1, "open")])
         for index in range(2):
             self.sim.complete_unit(production.pico_order_ref, operation.pico_id, index)
-        self.env["pico.message"]._reconcile_company(self.company)
+        self.env["pico.reconciliation"]._reconcile_company(self.company)
         family = production.procurement_group_id.mrp_production_ids
         self.assertEqual(set(family.mapped("state")), {"done"})
         self.assertEqual(self.stock(self.chair), 2)

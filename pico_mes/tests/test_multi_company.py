@@ -129,7 +129,7 @@ class TestOrderReferences(PicoTwoCompaniesCase):
         mo_b = self.make_mo_in(self.plant_b, self.sensor, 1, name="WH/MO/88888")
         self.dispatch()
         self.sim.complete_unit(mo_b.pico_order_ref, "op-sensor-kit", 0)
-        self.env["pico.message"]._reconcile_company(self.plant_b)
+        self.env["pico.reconciliation"]._reconcile_company(self.plant_b)
         self.assertEqual(mo_b.state, "done")
         self.assertEqual(mo_b.pico_unit_ids.state, "done")
         self.assertEqual(mo_a.state, "confirmed")
