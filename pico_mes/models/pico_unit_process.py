@@ -45,7 +45,7 @@ class PicoUnitProcess(models.Model):
     started_at = fields.Datetime(readonly=True)
     completed_at = fields.Datetime(readonly=True)
     cycle_time = fields.Float(
-        string="Cycle Time (min)", readonly=True, aggregator="avg"
+        string="Cycle Time (min)", digits=(16, 2), readonly=True, aggregator="avg"
     )
     company_id = fields.Many2one("res.company", required=True, readonly=True)
 
