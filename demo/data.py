@@ -63,7 +63,7 @@ def load(env, api_url, token, base_url, public_url=None):
     for code, lines in BOMS.items():
         ensure_bom(env, products[code], [(products[c], qty) for c, qty in lines])
     add_pico_processes(api_url, token)
-    workcenters = {name: ensure_workcenter(env, *spec) for name, *spec in WORKCENTERS}
+    workcenters = {spec[0]: ensure_workcenter(env, *spec) for spec in WORKCENTERS}
     for code, steps in ROUTINGS.items():
         ensure_routing(env, products[code], steps, workcenters)
     warehouse.manu_type_id.use_create_components_lots = True
