@@ -1,9 +1,5 @@
-"""Make the repository root importable (pico_sim, bench helpers) for every test."""
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+"""Shared by every test. pico_sim is installed (pyproject.toml); pytest puts the
+repository root, where this file lives, on the path for demo/ and bench/."""
 
 try:
     from odoo.tools import config

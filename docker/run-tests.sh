@@ -22,7 +22,7 @@ CONF
 
 dropdb --if-exists "$DB"
 odoo -c "$CONF" -d "$DB" -i pico_mes --stop-after-init --log-level=warn
-cd /opt/pico
-python3 -m pytest -c setup.cfg --rootdir /opt/pico \
+cd /opt/pico  # the repository: pico_sim is imported from here (PYTHONPATH)
+PYTHONPATH=/opt/pico python3 -m pytest -c setup.cfg --rootdir /opt/pico \
     --odoo-config="$CONF" --odoo-database="$DB" --odoo-http --odoo-log-level=warn \
     --ignore=tests/e2e tests pico_mes/tests "$@"

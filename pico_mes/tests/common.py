@@ -1,26 +1,19 @@
 """Shared set-up: a PICO simulator on localhost, a company pointed at it, products.
 
-The simulator (``pico_sim`` at the repository root) runs in this process on a free
+The simulator (``pico_sim``, installed from the repository root) runs in this process on a free
 port; the addon talks to it over real HTTP. Webhook deliveries are driven from the
 test thread (``background_delivery=False``) so that HttpCase requests never race
 the test's own cursor.
 """
 
 import logging
-import sys
-from pathlib import Path
 
 from odoo import Command
 from odoo.tests import Form, TransactionCase
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from pico_sim import PicoSimulator
+from pico_sim import DEMO_SEED, PicoSimulator  # installed by bin/test (pyproject.toml)
 
 TOKEN = "test-token-not-secret"
-SEED = REPO / "pico_sim" / "seed" / "demo_operations.json"
 
 
 class PicoSimulatorMixin:
@@ -33,7 +26,7 @@ class PicoSimulatorMixin:
         )  # one line a request
         options.setdefault("background_delivery", False)
         options.setdefault("retry_base_seconds", 0.01)
-        options.setdefault("seed", str(SEED))
+        options.setdefault("seed", str(DEMO_SEED))
         sim = PicoSimulator(token=TOKEN, **options).start()
         cls.addClassCleanup(sim.stop)
         return sim
