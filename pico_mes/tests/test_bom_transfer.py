@@ -5,11 +5,10 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from pico_sim import work_instructions
+from pico_sim.schema import SDL_PATH as SCHEMA
 
 from ..services import bom_transfer
-from .common import REPO, PicoTransactionCase
-
-SCHEMA = REPO / "pico_sim" / "schema.graphql"
+from .common import PicoTransactionCase
 
 
 @tagged("post_install", "-at_install")

@@ -2,10 +2,9 @@ import unittest
 
 from graphql import build_schema
 
-from ..services import documents
-from .common import REPO
+from pico_sim.schema import SDL_PATH as SCHEMA
 
-SCHEMA = REPO / "pico_sim" / "schema.graphql"
+from ..services import documents
 
 
 class TestDocuments(unittest.TestCase):
