@@ -25,3 +25,6 @@ from . import res_company_pico_web
 from . import res_config_settings_pico_web
 from . import pico_unit_floor_time
 from . import mrp_bom_pico_check
+from . import pico_mrp_batch
+from . import pico_mrp_batch_floor_time
+from . import pico_inbox_burst

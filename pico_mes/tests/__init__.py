@@ -11,3 +11,4 @@ from . import test_hostile_input
 from . import test_hand_production
 from . import test_floor_times
 from . import test_engine
+from . import test_burst
