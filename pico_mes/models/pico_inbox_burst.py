@@ -5,9 +5,11 @@ from psycopg2 import OperationalError
 from odoo import api, models
 
 from ..services.payload import parse_events
-from .pico_inbox import CONFLICT_CODES, expected_conflicts
+from .pico_inbox import CLAIM_LIMIT, CONFLICT_CODES, expected_conflicts
 
 _logger = logging.getLogger(__name__)
+
+ORDER_CLAIM_LIMIT = 10 * CLAIM_LIMIT
 
 
 class PicoInbox(models.AbstractModel):
@@ -24,6 +26,27 @@ class PicoInbox(models.AbstractModel):
     _inherit = "pico.inbox"
 
     @api.model
+    def _claim_pending(self, ids=None):
+        """The cron also claims the later pending completions of the orders it
+        claimed: a backlog interleaving many orders still comes in bursts."""
+        messages = super()._claim_pending(ids)
+        if ids is not None:
+            return messages
+        completions = messages.filtered(lambda m: m.kind == "completion")
+        refs = list(set(completions.mapped("order_ref")) - {False})
+        if not refs:
+            return messages
+        self.env.cr.execute(
+            """SELECT id FROM pico_message
+                WHERE direction = 'in' AND state = 'pending' AND kind = 'completion'
+                  AND order_ref = ANY(%s) AND id != ALL(%s)
+                ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
+            (refs, messages.ids, ORDER_CLAIM_LIMIT),
+        )
+        more = [row[0] for row in self.env.cr.fetchall()]
+        return messages.browse(sorted(messages.ids + more))
+
+    @api.model
     def _processing_groups(self, messages):
         groups, by_order = [], {}
         for message in messages:
@@ -31,6 +54,8 @@ class PicoInbox(models.AbstractModel):
                 groups.append([message.id])
                 continue
             key = (message.company_id.id, message.order_ref)
+            if len(by_order.get(key, ())) >= CLAIM_LIMIT:  # what one claim takes
+                del by_order[key]
             if key not in by_order:
                 by_order[key] = []
                 groups.append(by_order[key])
