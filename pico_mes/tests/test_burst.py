@@ -198,3 +198,36 @@ class TestBurst(PicoTransactionCase):
         self.assertEqual(self.chain(production), chain)
         self.assertEqual((self.stock(self.lamp), self.stock(self.screw)), stock)
         self.assertEqual(stock, (3, 1000 - 6))
+
+    def test_lot_tracked_burst_one_mo_per_lot(self):
+        self.sensor.tracking = "lot"
+        one_by_one = self.make_mo(self.sensor, 5)
+        burst = self.make_mo(self.sensor, 5)
+        self.dispatch()
+        lots = ("L1", "L1", "L2", "L2")
+
+        def complete(production, prefix, index):
+            return self.sim.complete_unit(
+                production.pico_order_ref,
+                "op-sensor-kit",
+                index,
+                produced_serial=f"{prefix}-{lots[index]}",
+            )
+
+        for index in range(4):
+            messages, _dup = self.receive(complete(one_by_one, "A", index))
+            self.assertEqual(messages.state, "done", messages.error)
+        messages, _dup = self.receive([complete(burst, "B", i) for i in range(4)])
+        self.assertEqual(
+            set(messages.mapped("state")), {"done"}, messages.mapped("error")
+        )
+        self.assertEqual(self.done_quantities(burst), self.done_quantities(one_by_one))
+        for name in ("L1", "L2"):
+            for prefix in ("A", "B"):
+                lot = self.env["stock.lot"].search([("name", "=", f"{prefix}-{name}")])
+                self.assertEqual(self.stock(self.sensor, lot), 2, lot.name)
+        self.assertEqual(
+            [row[:4] for row in self.chain(burst)],
+            [("done", 2, 2, "B-L1"), ("done", 2, 2, "B-L2"), ("confirmed", 1, 0, "")],
+        )
+        self.assertEqual(self.chain(burst)[-1][4], self.chain(one_by_one)[-1][4])
