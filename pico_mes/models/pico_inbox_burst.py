@@ -5,11 +5,12 @@ from psycopg2 import OperationalError
 from odoo import api, models
 
 from ..services.payload import parse_events
-from .pico_inbox import CLAIM_LIMIT, CONFLICT_CODES, expected_conflicts
+from . import pico_inbox
+from .pico_inbox import CONFLICT_CODES, expected_conflicts
 
 _logger = logging.getLogger(__name__)
 
-ORDER_CLAIM_LIMIT = 10 * CLAIM_LIMIT
+ORDER_CLAIM_FACTOR = 10  # an order's later completions: up to 10 claims' worth
 
 
 class PicoInbox(models.AbstractModel):
@@ -41,7 +42,7 @@ class PicoInbox(models.AbstractModel):
                 WHERE direction = 'in' AND state = 'pending' AND kind = 'completion'
                   AND order_ref = ANY(%s) AND id != ALL(%s)
                 ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
-            (refs, messages.ids, ORDER_CLAIM_LIMIT),
+            (refs, messages.ids, ORDER_CLAIM_FACTOR * pico_inbox.CLAIM_LIMIT),
         )
         more = [row[0] for row in self.env.cr.fetchall()]
         return messages.browse(sorted(messages.ids + more))
@@ -54,7 +55,7 @@ class PicoInbox(models.AbstractModel):
                 groups.append([message.id])
                 continue
             key = (message.company_id.id, message.order_ref)
-            if len(by_order.get(key, ())) >= CLAIM_LIMIT:  # what one claim takes
+            if len(by_order.get(key, ())) >= pico_inbox.CLAIM_LIMIT:  # one claim
                 del by_order[key]
             if key not in by_order:
                 by_order[key] = []

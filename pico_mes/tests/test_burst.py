@@ -1,5 +1,8 @@
+from unittest.mock import patch
+
 from odoo.tests import tagged
 
+from ..models import pico_inbox
 from ..services.payload import parse_events
 from .common import PicoTransactionCase
 
@@ -231,3 +234,26 @@ class TestBurst(PicoTransactionCase):
             [("done", 2, 2, "B-L1"), ("done", 2, 2, "B-L2"), ("confirmed", 1, 0, "")],
         )
         self.assertEqual(self.chain(burst)[-1][4], self.chain(one_by_one)[-1][4])
+
+    def test_the_cron_claims_the_rest_of_an_order(self):
+        """A backlog interleaving orders beyond one claim still comes in bursts."""
+        productions = [self.make_mo(self.sensor, 4) for _i in range(3)]
+        self.dispatch()
+        events = [
+            self.complete_sensor(production, index)
+            for index in range(2)
+            for production in productions
+        ]
+        messages, _dup = self.env["pico.message"]._receive(
+            self.company, parse_events(events)
+        )
+        with patch.object(pico_inbox, "CLAIM_LIMIT", 2):
+            claimed = self.env["pico.inbox"]._claim_pending()
+            self.assertEqual(claimed, messages[0:2] | messages[3:5])
+            self.env["pico.message"]._cron_process_inbound()
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        for production in productions:
+            self.assertEqual(
+                [row[:3] for row in self.chain(production)],
+                [("done", 2, 2), ("confirmed", 2, 0)],
+            )
