@@ -9,10 +9,12 @@ class PicoMrpAdapter(models.AbstractModel):
 
     @api.model
     def _before_unit_done(self, unit, event):
-        super()._before_unit_done(unit, event)
+        result = super()._before_unit_done(unit, event)
         self.env["pico.floor.time"]._record_process(unit, event)
+        return result
 
     @api.model
     def _after_unit_done(self, unit):
-        super()._after_unit_done(unit)
+        result = super()._after_unit_done(unit)
         self.env["pico.floor.time"]._stamp_serial(unit)
+        return result
