@@ -36,3 +36,6 @@ from . import pico_operation_bom_transfer
 from . import pico_unit_scrap
 from . import mrp_production_status
 from . import pico_dashboard_card
+from . import pico_mrp_batch
+from . import pico_mrp_batch_floor_time
+from . import pico_inbox_burst

@@ -397,12 +397,18 @@ class MrpProduction(models.Model):
     def _pico_distribute_units(self, productions, holders):
         """Hand each MO of a split as many open units as it now builds.
 
-        Units named in context ``pico_keep_unit_ids`` stay on the original MO;
-        then unstarted units before started ones (the original MO is the one a
-        user produces by hand: PICO's started work goes on in the backorder),
-        each in index order. Nothing new is sent to PICO.
+        Units named in context ``pico_keep_unit_ids`` come first, in that order
+        (the original MO, then the first split-off ones); then unstarted units
+        before started ones (the original MO is the one a user produces by hand:
+        PICO's started work goes on in the backorder), each in index order.
+        Nothing new is sent to PICO.
         """
-        keep = set(self.env.context.get("pico_keep_unit_ids") or [])
+        keep = {
+            unit_id: rank
+            for rank, unit_id in enumerate(
+                self.env.context.get("pico_keep_unit_ids") or []
+            )
+        }
         chains, origin = defaultdict(list), None
         for production in productions:
             if production in holders:
@@ -411,7 +417,7 @@ class MrpProduction(models.Model):
         for origin, chain in chains.items():
             units = holders[origin].sorted(
                 lambda u: (
-                    u.id not in keep,
+                    keep.get(u.id, len(keep)),
                     u.state not in UNSTARTED_STATES,
                     u.order_index,
                 )

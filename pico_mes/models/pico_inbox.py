@@ -150,13 +150,13 @@ class PicoInbox(models.AbstractModel):
 
     @api.model
     def _process(self, messages):
-        """Apply each message in its own transaction (a savepoint inside tests)."""
+        """Apply each group of messages in its own transaction (a savepoint inside
+        tests); a group is one message unless ``_processing_groups`` says more."""
         testing = _testing()
         Message = self.env["pico.message"]
-        for message_id in messages.ids:
+        for message_ids in self._processing_groups(messages):
             for attempt in range(INLINE_TRIES):
-                claimed, message = self._try_claim(message_id)
-                settled = claimed and (not message or self._apply_or_fail(message))
+                settled = self._settle(message_ids)
                 if settled or testing:
                     break
                 self.env.cr.rollback()
@@ -167,12 +167,25 @@ class PicoInbox(models.AbstractModel):
             Message._commit_progress()
 
     @api.model
-    def _try_claim(self, message_id):
-        """(False, None) when another worker changed the row since this
-        transaction's snapshot (a quiet, expected conflict); else (True, message)."""
+    def _processing_groups(self, messages):
+        """Lists of message ids, each list applied in one transaction."""
+        return [[message_id] for message_id in messages.ids]
+
+    @api.model
+    def _settle(self, message_ids):
+        """Claim and apply one group; False on a transient write conflict."""
+        claimed, messages = self._try_claim(message_ids)
+        if not claimed:
+            return False
+        return all(self._apply_or_fail(message) for message in messages)
+
+    @api.model
+    def _try_claim(self, message_ids):
+        """(False, None) when another worker changed a row since this
+        transaction's snapshot (a quiet, expected conflict); else (True, messages)."""
         try:
             with expected_conflicts():
-                return True, self._claim_pending([message_id])
+                return True, self._claim_pending(list(message_ids))
         except OperationalError as exc:
             if exc.pgcode not in CONFLICT_CODES:
                 raise

@@ -17,3 +17,4 @@ from . import test_screens
 from . import test_bom_transfer
 from . import test_scrap
 from . import test_dashboard
+from . import test_burst

@@ -371,3 +371,23 @@ class TestFloorTimes(PicoTransactionCase):
         )
         self.mrp_user.copy({"login": "pico-mia-2", "name": "Mia Manufacturing"})
         self.assertFalse(Floor._user_for(self.company, "Mia Manufacturing"))
+
+    def test_a_burst_times_each_unit_on_its_own_mo(self):
+        """Process times and the units' completions in one body: each unit is
+        built on its own MO, which carries exactly that unit's times."""
+        production = self.make_mo(self.lamp, 4)
+        self.dispatch()
+        events = [
+            self.complete_process(production, index, process)
+            for index in range(3)
+            for process in (ASSEMBLY, TEST)
+        ]
+        events += [self.complete_lamp(production, index) for index in range(3)]
+        messages, _dup = self.receive(events)
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        family = production.procurement_group_id.mrp_production_ids
+        done = family.filtered(lambda p: p.state == "done")
+        self.assertEqual(len(done), 3)
+        for mo in done:
+            self.assert_unit_times(mo)
+        self.assertFalse(self.pico_logs((family - done).workorder_ids))
