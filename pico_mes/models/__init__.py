@@ -21,10 +21,8 @@ from . import pico_unit_process
 from . import pico_floor_time
 from . import pico_mrp_adapter_floor_time
 from . import mrp_production_floor_time
-from . import res_config_settings_pico_web
 from . import pico_unit_floor_time
 from . import mrp_bom_pico_check
-from . import res_config_settings_bom_transfer
 from . import mrp_routing_workcenter_bom_transfer
 from . import mrp_bom_pico_transfer
 from . import pico_message_bom_transfer
