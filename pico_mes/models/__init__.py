@@ -13,7 +13,6 @@ from . import pico_reconciliation
 from . import mrp_production
 from . import pico_mrp_adapter
 from . import pico_process
-from . import pico_operation_process
 from . import mrp_routing_workcenter
 from . import mrp_workcenter
 from . import mrp_workcenter_productivity
@@ -28,7 +27,6 @@ from . import mrp_bom_pico_transfer
 from . import pico_message_bom_transfer
 from . import pico_outbox_bom_transfer
 from . import pico_inbox_scrap
-from . import pico_operation_bom_transfer
 from . import pico_unit_scrap
 from . import mrp_production_status
 from . import pico_dashboard_card
