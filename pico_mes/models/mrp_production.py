@@ -4,9 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_is_zero, float_round
 
-from .pico_unit import OPEN_STATES, UNSTARTED_STATES
-
-OPEN_PRODUCTION_STATES = ("confirmed", "progress", "to_close")
+from .pico_unit import OPEN_PRODUCTION_STATES, OPEN_STATES, UNSTARTED_STATES
 
 
 class MrpProduction(models.Model):
