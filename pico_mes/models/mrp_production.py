@@ -1,12 +1,45 @@
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_is_zero, float_round
 
-from .pico_unit import OPEN_STATES, UNSTARTED_STATES
+from .pico_unit import OPEN_PRODUCTION_STATES, OPEN_STATES, UNSTARTED_STATES
 
-OPEN_PRODUCTION_STATES = ("confirmed", "progress", "to_close")
+UNIT_STATES = (
+    "queued",
+    "sent",
+    "in_progress",
+    "done",
+    "failed",
+    "cancelled",
+    "scrapped",
+)
+CLOSED_UNIT_STATES = {"cancelled", "scrapped"}
+
+
+def order_status(states, has_error=False):
+    """PICO's status of one order from its unit states (a Counter or a set).
+
+    Scrapped units count as closed: their replacement is a unit of its own.
+    """
+    states = {state for state in states if state}
+    if has_error or "failed" in states:
+        return "error"
+    if not states:
+        return "none"
+    active = states - CLOSED_UNIT_STATES
+    if not active:
+        return "cancelled"
+    if "in_progress" in active:
+        return "in_progress"
+    if "done" in active:
+        return (
+            "done"
+            if active == {"done"} and "cancelled" not in states
+            else "partly_done"
+        )
+    return "sent" if active == {"sent"} else "queued"
 
 
 class MrpProduction(models.Model):
@@ -48,6 +81,58 @@ class MrpProduction(models.Model):
         copy=False,
         index=True,
     )
+    pico_process_ids = fields.One2many(
+        "pico.unit.process",
+        "production_id",
+        string="PICO Process Times",
+        readonly=True,
+    )
+    pico_revision_warning = fields.Char(
+        string="PICO Revision Warning",
+        compute="_compute_pico_revision_warning",
+    )
+
+    # PICO's status of the whole order at a glance: the order is PICO's
+    # (pico_order_ref), so an MO and its backorders show the same figures.
+    pico_order_status = fields.Selection(
+        [
+            ("none", "Not in PICO"),
+            ("queued", "Queued"),
+            ("sent", "Sent"),
+            ("in_progress", "In progress"),
+            ("partly_done", "Partly done"),
+            ("done", "Done"),
+            ("error", "Error"),
+            ("cancelled", "Cancelled"),
+        ],
+        string="PICO Order Status",
+        compute="_compute_pico_order_status",
+        help="PICO's status of the whole order (this MO and its backorders).",
+    )
+    pico_units_queued = fields.Integer(
+        string="Units Queued", compute="_compute_pico_order_status"
+    )
+    pico_units_sent = fields.Integer(
+        string="Units Sent", compute="_compute_pico_order_status"
+    )
+    pico_units_in_progress = fields.Integer(
+        string="Units In Progress", compute="_compute_pico_order_status"
+    )
+    pico_units_done = fields.Integer(
+        string="Units Done", compute="_compute_pico_order_status"
+    )
+    pico_units_failed = fields.Integer(
+        string="Units Failed", compute="_compute_pico_order_status"
+    )
+    pico_units_cancelled = fields.Integer(
+        string="Units Cancelled", compute="_compute_pico_order_status"
+    )
+    pico_units_scrapped = fields.Integer(
+        string="Units Scrapped", compute="_compute_pico_order_status"
+    )
+    pico_units_summary = fields.Char(
+        string="PICO Units per State", compute="_compute_pico_order_status"
+    )
 
     @api.depends("pico_unit_ids.state", "pico_error")
     def _compute_pico_state(self):
@@ -56,6 +141,12 @@ class MrpProduction(models.Model):
 
     def _pico_state_from_units(self):
         states = set(self.pico_unit_ids.mapped("state"))
+        if "scrapped" in states:
+            # A scrapped unit no longer counts (its replacement does).
+            status = order_status(
+                states - {"scrapped"} or {"cancelled"}, bool(self.pico_error)
+            )
+            return {"partly_done": "done"}.get(status, status)
         if self.pico_error or "failed" in states:
             return "error"
         if not states:
@@ -80,6 +171,71 @@ class MrpProduction(models.Model):
         for production in self:
             production.pico_message_count = counts.get(production.sudo(), 0)
 
+    # ------------------------------------- order status, revision warning
+
+    @api.depends("pico_order_ref", "pico_unit_ids.state", "pico_error")
+    def _compute_pico_order_status(self):
+        counts = self._pico_unit_counts_by_order()
+        labels = dict(
+            self.env["pico.unit"]._fields["state"]._description_selection(self.env)
+        )
+        for production in self:
+            key = (production.company_id.id, production.pico_order_ref)
+            per_state = (
+                counts.get(key, Counter()) if production.pico_order_ref else Counter()
+            )
+            for state in UNIT_STATES:
+                production[f"pico_units_{state}"] = per_state.get(state, 0)
+            production.pico_order_status = order_status(
+                per_state, bool(production.pico_error)
+            )
+            production.pico_units_summary = " · ".join(
+                f"{per_state[state]} {labels.get(state, state).lower()}"
+                for state in UNIT_STATES
+                if per_state.get(state)
+            )
+
+    def _pico_unit_counts_by_order(self):
+        """{(company id, order reference): Counter(state)}, in one query."""
+        refs = [ref for ref in self.mapped("pico_order_ref") if ref]
+        if not refs:
+            return {}
+        groups = (
+            self.env["pico.unit"]
+            .sudo()
+            ._read_group(
+                [("external_order_id", "in", refs)],
+                ["company_id", "external_order_id", "state"],
+                ["__count"],
+            )
+        )
+        result = {}
+        for company, ref, state, count in groups:
+            result.setdefault((company.id, ref), Counter())[state] = count
+        return result
+
+    @api.depends("bom_id.code", "pico_operation_id.external_revision")
+    def _compute_pico_revision_warning(self):
+        for production in self:
+            production.pico_revision_warning = production._pico_revision_mismatch()
+
+    def _pico_revision_mismatch(self):
+        """A message when the BoM revision and PICO's revision differ, else False."""
+        self.ensure_one()
+        bom_revision = self.bom_id.code
+        pico_revision = self.pico_operation_id.external_revision
+        if not (bom_revision and pico_revision) or (
+            bom_revision.strip().casefold() == pico_revision.strip().casefold()
+        ):
+            return False
+        return self.env._(
+            "BoM revision %(bom)s differs from revision %(pico)s of the PICO "
+            "operation %(operation)s.",
+            bom=bom_revision,
+            pico=pico_revision,
+            operation=self.pico_operation_id.display_name,
+        )
+
     # ------------------------------------------------------------ confirm
 
     def action_confirm(self):
@@ -97,6 +253,12 @@ class MrpProduction(models.Model):
         candidates.filtered(lambda p: p.state in OPEN_PRODUCTION_STATES)._pico_order()
         for production in fractional:
             production._pico_flag_error(production._pico_fractional_message())
+        ordered = self.filtered("pico_operation_id")
+        for production in ordered:
+            warning = production._pico_revision_mismatch()
+            if warning:
+                production.message_post(body=warning)
+        ordered.bom_id._pico_check_mapping()
         return result
 
     def _pico_unit_count(self):
@@ -392,6 +554,7 @@ class MrpProduction(models.Model):
             if any(p._pico_unit_count() is None for p in productions):
                 raise UserError(productions._pico_fractional_message())
             self._pico_distribute_units(productions, holders)
+        self.env["pico.floor.time"]._follow_units(productions)
         return productions
 
     def _pico_distribute_units(self, productions, holders):
@@ -461,6 +624,23 @@ class MrpProduction(models.Model):
         )
         action["domain"] = [("production_id", "=", self.id)]
         action["context"] = {"search_default_production_id": self.id}
+        return action
+
+    def action_view_pico_units(self):
+        """The units of this MO's PICO order, optionally in one state (context)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "pico_mes.pico_unit_action"
+        )
+        domain = [
+            ("external_order_id", "=", self.pico_order_ref),
+            ("company_id", "=", self.company_id.id),
+        ]
+        state = self.env.context.get("pico_unit_state")
+        if state:
+            domain.append(("state", "=", state))
+        action["domain"] = domain
+        action["context"] = {}
         return action
 
     def action_pico_retry(self):

@@ -1,9 +1,15 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.tools import html2plaintext
+
+from ..services import bom_transfer
 
 
 class MrpRoutingWorkcenter(models.Model):
+    """A BoM operation: the PICO process whose completions are its real times,
+    and the PICO process and station a BoM transfer makes of it."""
+
     _inherit = "mrp.routing.workcenter"
 
     pico_process_id = fields.Many2one(
@@ -29,6 +35,12 @@ class MrpRoutingWorkcenter(models.Model):
         copy=False,
         readonly=True,
         help="Why the automatic mapping needs a person.",
+    )
+    pico_wi_process_id = fields.Char(
+        string="PICO Process ID", compute="_compute_pico_wi_ids"
+    )
+    pico_wi_station_id = fields.Char(
+        string="PICO Station ID", compute="_compute_pico_wi_ids"
     )
 
     @api.depends("bom_id.pico_operation_id", "bom_id.product_tmpl_id")
@@ -104,3 +116,29 @@ class MrpRoutingWorkcenter(models.Model):
                     "pico_mapping_note": False,
                 }
             )
+
+    # ------------------------------------------------------ BoM transfer
+
+    @api.depends("bom_id.company_id", "workcenter_id")
+    def _compute_pico_wi_ids(self):
+        for operation in self:
+            company = operation.bom_id.company_id or self.env.company
+            prefix = company._pico_wi_prefix()
+            operation.pico_wi_process_id = (
+                bom_transfer.make_id(prefix, "op", operation.id)
+                if operation.id
+                else False
+            )
+            operation.pico_wi_station_id = (
+                bom_transfer.make_id(prefix, "wc", operation.workcenter_id.id)
+                if operation.workcenter_id.id
+                else False
+            )
+
+    def _pico_instructions(self):
+        """The operation's text worksheet (its note), or its Google Slide link."""
+        self.ensure_one()
+        text = html2plaintext(self.note or "").strip()
+        if self.worksheet_type == "google_slide" and self.worksheet_google_slide:
+            text = "\n".join(filter(None, [text, self.worksheet_google_slide]))
+        return text or None

@@ -42,6 +42,7 @@ class PicoMessage(models.Model):
             ("webhook_subscribe", "Register webhook"),
             ("completion", "Unit completed"),
             ("operation", "Operation changed"),
+            ("bom_transfer", "Send BoM to PICO"),
         ],
         required=True,
         readonly=True,
@@ -64,6 +65,17 @@ class PicoMessage(models.Model):
     )
     production_id = fields.Many2one(
         "mrp.production", string="Manufacturing Order", readonly=True, index=True
+    )
+    # A BoM transfer queues one message per Work Instructions call. They share
+    # an order_ref per BoM, so the dispatcher sends them in creation order
+    # (stations, processes, then the product that names the processes) and holds
+    # the rest back while one waits for a retry or has failed.
+    bom_id = fields.Many2one(
+        "mrp.bom",
+        string="Bill of Materials",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
     )
     unit_ids = fields.Many2many("pico.unit", string="Units", readonly=True)
     order_ref = fields.Char(string="PICO Order Reference", readonly=True, index=True)

@@ -12,7 +12,8 @@ CODE_SEPARATOR = "|"
 
 
 class PicoOperation(models.Model):
-    """PICO's catalog: products, subassemblies and processes that can be ordered."""
+    """PICO's catalog: products, subassemblies and processes that can be ordered;
+    the processes under an operation, and BoM operations mapped to them."""
 
     _name = "pico.operation"
     _description = "PICO Operation"
@@ -44,6 +45,9 @@ class PicoOperation(models.Model):
     )
     mapping_note = fields.Char(
         readonly=True, help="Why automatic mapping needs a person."
+    )
+    process_link_ids = fields.One2many(
+        "pico.process", "parent_id", string="Processes", readonly=True
     )
     mapping_state = fields.Selection(
         [
@@ -121,7 +125,8 @@ class PicoOperation(models.Model):
 
     @api.model
     def _pico_sync_company(self, company, full=False):
-        """Fetch operations from PICO and upsert them; return (created, updated)."""
+        """Fetch operations from PICO and upsert them, then their processes;
+        return (created, updated)."""
         since = False if full else company.pico_operations_synced_until
         where = {"updatedAt": {"_gte": format_time(since)}} if since else {}
         client = company._pico_client()
@@ -132,7 +137,10 @@ class PicoOperation(models.Model):
         operations = data.get("operations") or []
         created, updated = self._pico_upsert(company, operations)
         self._pico_move_watermark(company, operations)
-        self._pico_auto_map(company)
+        # BoM operations are mapped once the process links are known, not before.
+        self._pico_auto_map(company, map_processes=False)
+        self.env["pico.process"]._pico_sync_company(company)
+        self.env["mrp.routing.workcenter"]._pico_auto_map_processes(company)
         return created, updated
 
     @api.model
@@ -282,8 +290,10 @@ class PicoOperation(models.Model):
     # --------------------------------------------------------------- mapping
 
     @api.model
-    def _pico_auto_map(self, company):
-        """Link unmapped products, and BoM lines to attributes, by internal reference.
+    def _pico_auto_map(self, company, map_processes=True):
+        """Link unmapped products, and BoM lines to attributes, by internal reference;
+        then BoM operations to processes (unless ``map_processes`` is False), check
+        the BoMs' mappings and map what a BoM transfer created.
 
         A code that designates several operations, or several products, links
         nothing and marks the operations as needing a person.
@@ -316,6 +326,10 @@ class PicoOperation(models.Model):
             if op_id not in notes:
                 templates.browse(template_ids).pico_operation_id = op_id
         self.env["mrp.bom.line"]._pico_auto_map_attributes(company)
+        if map_processes:
+            self.env["mrp.routing.workcenter"]._pico_auto_map_processes(company)
+        self.env["mrp.bom"]._pico_check_company_mappings(company)
+        self.env["mrp.bom"]._pico_map_transferred(company)
 
     @api.model
     def _pico_unmapped_templates(self, company, codes):

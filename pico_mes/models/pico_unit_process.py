@@ -19,12 +19,8 @@ class PicoUnitProcess(models.Model):
     production_id = fields.Many2one(
         related="unit_id.production_id", store=True, index=True, string="MO"
     )
-    product_id = fields.Many2one(
-        "product.product", readonly=True, index=True, string="Product"
-    )
-    process_id = fields.Many2one(
-        "pico.operation", string="Process", readonly=True, index=True
-    )
+    product_id = fields.Many2one("product.product", readonly=True, index=True)
+    process_id = fields.Many2one("pico.operation", readonly=True, index=True)
     process_pico_id = fields.Char(
         string="PICO Process ID", required=True, readonly=True
     )

@@ -20,13 +20,24 @@ class ResConfigSettings(models.TransientModel):
     pico_webhook_url = fields.Char(
         string="PICO Webhook URL", compute="_compute_pico_webhook_url"
     )
+    pico_unit_link = fields.Char(related="company_id.pico_unit_link", readonly=False)
+    pico_allow_bom_transfer = fields.Boolean(
+        related="company_id.pico_allow_bom_transfer", readonly=False
+    )
+    pico_bom_transfer_check = fields.Selection(
+        related="company_id.pico_bom_transfer_check"
+    )
+    pico_bom_transfer_problem = fields.Text(
+        related="company_id.pico_bom_transfer_problem"
+    )
 
     def _compute_pico_webhook_url(self):
         for settings in self:
             settings.pico_webhook_url = settings.company_id._pico_webhook_url()
 
     def action_pico_test_connection(self):
-        """Reach PICO, then check every document the addon sends against its schema."""
+        """Reach PICO, then check every document the addon sends against its schema
+        and whether PICO accepts the BoM transfer (which is disabled when not)."""
         self.ensure_one()
         try:
             with self.company_id._pico_client() as client:
@@ -37,17 +48,24 @@ class ResConfigSettings(models.TransientModel):
                 self.env._("PICO connection failed"), str(exc), "danger"
             )
         if problems:
-            details = "; ".join(
+            title = self.env._("Connected, but PICO's schema differs")
+            message = "; ".join(
                 f"{name}: {', '.join(p)}" for name, p in problems.items()
             )
-            return self._pico_notify(
-                self.env._("Connected, but PICO's schema differs"), details, "warning"
+            kind = "warning"
+        else:
+            title = self.env._("Connected to PICO")
+            message = self.env._(
+                "Every document the connector sends is valid on this instance."
             )
-        return self._pico_notify(
-            self.env._("Connected to PICO"),
-            self.env._("Every document the connector sends is valid on this instance."),
-            "success",
-        )
+            kind = "success"
+        transfer_problems = self.company_id._pico_check_bom_transfer()
+        if transfer_problems and self.company_id.pico_allow_bom_transfer:
+            message = "\n".join(
+                [message, self.env._("BoM transfer is disabled:"), *transfer_problems]
+            )
+            kind = "warning"
+        return self._pico_notify(title, message, kind)
 
     def _pico_schema_problems(self, client):
         """Validate our documents against the live schema, where PICO introspects."""

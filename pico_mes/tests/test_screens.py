@@ -10,9 +10,25 @@ from .common import PicoTransactionCase
 
 @tagged("post_install", "-at_install")
 class TestScreens(PicoTransactionCase):
-    def fields_in_view(self, model, view_type, name):
-        arch = self.env[model].get_view(view_type=view_type)["arch"]
+    def fields_in_view(self, model, view_type, name, view_ref=None):
+        view_id = self.env.ref(view_ref).id if view_ref else None
+        arch = self.env[model].get_view(view_id, view_type)["arch"]
         return etree.fromstring(arch).xpath(f"//field[@name='{name}']")
+
+    def test_bom_operation_screens_show_process_mapping_and_transfer_ids(self):
+        """Floor times and BoM transfer extend the same operation views: the one
+        loaded last must not replace the other's fields."""
+        for view_ref, view_type in (
+            ("mrp.mrp_routing_workcenter_form_view", "form"),
+            ("mrp.mrp_routing_workcenter_bom_tree_view", "list"),
+        ):
+            for name in ("pico_process_id", "pico_wi_process_id"):
+                with self.subTest(view=view_ref, field=name):
+                    self.assertTrue(
+                        self.fields_in_view(
+                            "mrp.routing.workcenter", view_type, name, view_ref
+                        )
+                    )
 
     def test_cycle_time_in_minutes_is_not_shown_as_hours(self):
         field = self.env["pico.unit"]._fields["cycle_time"]
