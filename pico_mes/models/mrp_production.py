@@ -141,17 +141,12 @@ class MrpProduction(models.Model):
 
     def _pico_state_from_units(self):
         states = set(self.pico_unit_ids.mapped("state"))
-        if "scrapped" in states:
-            # A scrapped unit no longer counts (its replacement does).
-            status = order_status(
-                states - {"scrapped"} or {"cancelled"}, bool(self.pico_error)
-            )
-            return {"partly_done": "done"}.get(status, status)
         if self.pico_error or "failed" in states:
             return "error"
         if not states:
             return "none"
-        if states == {"cancelled"}:
+        states.discard("scrapped")  # its replacement, if any, is a unit of its own
+        if states <= {"cancelled"}:
             return "cancelled"
         states.discard("cancelled")
         if states == {"done"}:
