@@ -142,7 +142,8 @@ class Stack:
         self.secret = company["pico_webhook_secret"]
         free = self.rpc.search_read(
             "stock.quant",
-            [("lot_id.name", "=like", "RELY-DRV-%"), ("quantity", ">", 0)],
+            [("lot_id.name", "=like", "RELY-DRV-%"), ("quantity", ">", 0),
+             ("location_id.usage", "=", "internal")],  # fmt: skip
             ["lot_id"],
         )
         self._next_serial = min(
@@ -599,3 +600,64 @@ def event_check(stack, events, figures):
     }  # fmt: skip
     short = {ref: (n, produced[ref]) for ref, n in expected.items() if produced[ref] != n}
     return problems, short
+
+
+# ------------------------------------------------------------- PICO's side
+
+SUBSCRIBE = (
+    "mutation Subscribe($input: SubscribeRequestInput!) {"
+    " webhookSubscribe(input: $input) { message } }"
+)
+
+
+def redirect_webhooks(stack, url):
+    """Point every subscription at ``url``, as a PICO administrator could; the
+    pending deliveries follow (the simulator uses the current URL)."""
+    for sub in stack.control.get("/control/subscriptions")["subscriptions"]:
+        subscription_input = {
+            "subscriptionID": sub["subscriptionID"],
+            "responseFragment": sub["responseFragment"],
+            "webhookUrl": url,
+            "webhookHeaders": sub["webhookHeaders"],
+        }
+        response = stack.control.session.post(
+            stack.config.pico_api_url,
+            json={"query": SUBSCRIBE, "variables": {"input": subscription_input}},
+            timeout=30,
+        )
+        assert response.status_code == 200 and not response.json().get("errors"), (
+            response.text
+        )
+
+
+def wait_units_sent(stack, refs, timeout=600):
+    """Wait until the dispatcher has saved every unit of ``refs`` in PICO."""
+
+    def sent():
+        return not stack.rpc.call(
+            "pico.unit", "search_count",
+            [("external_order_id", "in", refs), ("state", "in", ["queued", "failed"])],
+        )  # fmt: skip
+
+    wait_until(sent, timeout, "every unit sent to PICO", interval=2)
+
+
+def complete_in_pico(stack, refs):
+    """Complete every unit of [(ref, code, qty)] on PICO's floor; the events as
+    webhook bodies."""
+    events = []
+    for ref, code, qty in refs:
+        serials = stack.driver_serials(qty) if code == "PICO-LAMP" else None
+        for index in range(qty):
+            arguments = {"externalOrderId": ref, "orderIndex": index}
+            if serials:
+                arguments.update(
+                    operationId=LAMP_OP,
+                    producedSerial=produced_serial(ref, index),
+                    consumedSerials={"PICO-LED-DRIVER": serials[index]},
+                )
+            else:
+                arguments["operationId"] = SENSOR_OP
+            event = stack.control.post("/control/complete", **arguments)["event"]
+            events.append({"data": {"operationOrderCompletesStream": event}})
+    return events
