@@ -140,14 +140,14 @@ class Stack:
             "res.company", [("pico_enabled", "=", True)], ["pico_webhook_secret"]
         )
         self.secret = company["pico_webhook_secret"]
-        free = self.rpc.search_read(
-            "stock.quant",
-            [("lot_id.name", "=like", "RELY-DRV-%"), ("quantity", ">", 0),
-             ("location_id.usage", "=", "internal")],  # fmt: skip
+        used = self.rpc.search_read(
+            "stock.move.line",
+            [("lot_id.name", "=like", "RELY-DRV-%"), ("state", "=", "done"),
+             ("location_dest_id.usage", "=", "production")],
             ["lot_id"],
-        )
-        self._next_serial = min(
-            (int(row["lot_id"][1].rsplit("-", 1)[1]) for row in free), default=0
+        )  # fmt: skip
+        self._next_serial = 1 + max(
+            (int(row["lot_id"][1].rsplit("-", 1)[1]) for row in used), default=-1
         )
         return self
 
@@ -262,19 +262,21 @@ class Stack:
         )  # fmt: skip
         return {row["default_code"]: row["qty_available"] for row in rows}
 
-    def trigger_cron(self, xmlid):
-        """Run a cron now, in an HTTP worker, as an administrator would."""
+    def trigger_cron(self, xmlid, busy_ok=False):
+        """Run a cron now, in an HTTP worker, as an administrator would. When
+        the cron worker is running it already, wait (or, ``busy_ok``, return)."""
         cron_id = self.rpc.ref(xmlid)
-        for _attempt in range(30):
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
             try:
                 return self.rpc.call("ir.cron", "method_direct_trigger", [cron_id])
-            except Exception as exc:  # the cron worker holds it: try again
-                if "currently being executed" not in str(exc) and "lock" not in str(
-                    exc
-                ):
+            except Exception as exc:
+                if "currently being executed" not in str(exc):
                     raise
+                if busy_ok:
+                    return None
                 time.sleep(2)
-        raise AssertionError(f"could not run {xmlid}")
+        raise AssertionError(f"could not run {xmlid}: the cron worker holds it")
 
     def inbound_settled(self, timeout):
         """Wait until no inbound message is pending (the cron finishes the rest)."""
