@@ -30,9 +30,11 @@ if str(REPO / "tests") not in sys.path:
 from demo.stack import DemoConfig, Service, simulator  # noqa: E402
 from e2e.helpers import OdooRpc, PicoControl, wait_until  # noqa: E402
 
+from .proxy import FaultProxy  # noqa: E402
+
 DB = os.environ.get("PICO_RELIABILITY_DB", "pico_reliability")
 ODOO_PORT = int(os.environ.get("PICO_RELIABILITY_PORT", "8089"))
-GEVENT_PORT, SIM_PORT = ODOO_PORT - 1, ODOO_PORT - 2
+GEVENT_PORT, SIM_PORT, PROXY_PORT = ODOO_PORT - 1, ODOO_PORT - 2, ODOO_PORT - 3
 WEBHOOK_ROUTE = "/pico_mes/webhook"
 SECRET_HEADER = "X-Pico-Webhook-Secret"
 LAMP_OP, SENSOR_OP = "op-desk-lamp", "op-sensor-kit"
@@ -105,7 +107,7 @@ class Stack:
         )
         self.odoo = prefork_odoo(self.config)
         self.pico = simulator(self.config, auto_build=0, retry_base=3600)
-        self.figures = []
+        self.proxy = FaultProxy(PROXY_PORT, self.config.sim_url)
         self._serial_lock = threading.Lock()
         self._next_serial = 0
 
@@ -114,6 +116,7 @@ class Stack:
     def build(self):
         """A new database and simulator state; ``PICO_RELIABILITY_REUSE=1`` keeps
         the last ones (faster while writing a case)."""
+        self.proxy.start()
         if os.environ.get("PICO_RELIABILITY_REUSE") and self.config.conf.exists():
             return self._start()
         conf, db = self.config.conf, self.config.db
@@ -140,6 +143,9 @@ class Stack:
             "res.company", [("pico_enabled", "=", True)], ["pico_webhook_secret"]
         )
         self.secret = company["pico_webhook_secret"]
+        self.rpc.call(
+            "res.company", "write", [company["id"]], {"pico_api_url": self.pico_api_url}
+        )
         used = self.rpc.search_read(
             "stock.move.line",
             [("lot_id.name", "=like", "RELY-DRV-%"), ("state", "=", "done"),
@@ -164,14 +170,20 @@ class Stack:
         path = Path(__file__).with_name("data.py")
         script = (
             f"exec(compile(open({str(path)!r}).read(), {str(path)!r}, 'exec'))\n"
-            f"load(env, {self.config.pico_api_url!r}, {self.config.token!r},"
+            f"load(env, {self.pico_api_url!r}, {self.config.token!r},"
             f" {self.config.odoo_url!r}, {driver_serials_needed()})\n"
         )
         self._odoo_cli(subcommand=["shell"], script=script)
 
+    @property
+    def pico_api_url(self):
+        """Odoo reaches PICO through the fault proxy."""
+        return f"{self.proxy.url}/graph/v2"
+
     def stop(self):
         self.odoo.stop()
         self.pico.stop()
+        self.proxy.stop()
 
     def kill_odoo(self):
         """SIGKILL the whole prefork process group, as the OOM killer would."""
@@ -663,3 +675,26 @@ def complete_in_pico(stack, refs):
             event = stack.control.post("/control/complete", **arguments)["event"]
             events.append({"data": {"operationOrderCompletesStream": event}})
     return events
+
+
+def settle_outbound(stack, rounds=12):
+    """Recovery after the faults: what waits for its back-off is made due (the
+    clock moves on), what failed is retried as a PICO manager would, and the
+    dispatcher runs, until no outbound message is pending or failed."""
+    for _round in range(rounds):
+        left = stack.rpc.search_read(
+            "pico.message",
+            [("direction", "=", "out"), ("state", "in", ["pending", "failed"])],
+            ["state"],
+        )
+        if not left:
+            return _round
+        failed = [m["id"] for m in left if m["state"] == "failed"]
+        if failed:
+            stack.rpc.call("pico.message", "action_retry", failed)
+        stack.sql(
+            "UPDATE pico_message SET next_attempt_at = now() at time zone 'utc'"
+            " WHERE direction = 'out' AND state = 'pending'"
+        )
+        stack.trigger_cron("pico_mes.ir_cron_pico_dispatch")
+    raise AssertionError(f"outbound messages still not delivered: {left[:10]}")
