@@ -47,9 +47,7 @@ def pytest_terminal_summary(terminalreporter):
         json.dumps(
             {
                 "mode": mode,
-                "figures": [
-                    {k: v for k, v in vars(f).items()} for f in _figures
-                ],
+                "figures": [{k: v for k, v in vars(f).items()} for f in _figures],
             },
             indent=1,
             default=str,

@@ -27,8 +27,9 @@ if str(REPO) not in sys.path:
 if str(REPO / "tests") not in sys.path:
     sys.path.insert(0, str(REPO / "tests"))
 
-from demo.stack import DemoConfig, Service, simulator  # noqa: E402
 from e2e.helpers import OdooRpc, PicoControl, wait_until  # noqa: E402
+
+from demo.stack import DemoConfig, Service, simulator  # noqa: E402
 
 from .proxy import FaultProxy  # noqa: E402
 
@@ -90,7 +91,9 @@ def prefork_odoo(config):
     command += ["--workers=2", "--max-cron-threads=1"]
     command += ["--limit-time-real=600", "--limit-time-cpu=600"]
     ready = f"http://127.0.0.1:{config.odoo_port}/web/health"
-    return Service("Odoo (prefork)", command, config.odoo_port, ready, config.log("odoo"))
+    return Service(
+        "Odoo (prefork)", command, config.odoo_port, ready, config.log("odoo")
+    )
 
 
 class Stack:
@@ -319,8 +322,8 @@ def _port_busy(port):
 
 
 def iso(moment):
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
+    return (
+        moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     )
 
 
@@ -352,7 +355,9 @@ def completion(ref, operation, index, produced=None, consumed=(), at=None):
 
 def event_key(body):
     event = body["data"]["operationOrderCompletesStream"]
-    return f"{event['externalOrderId']}|{event['operation']['id']}|{event['orderIndex']}"
+    return (
+        f"{event['externalOrderId']}|{event['operation']['id']}|{event['orderIndex']}"
+    )
 
 
 def produced_serial(ref, index):
@@ -544,7 +549,9 @@ def lamp_serials(events):
         event = body["data"]["operationOrderCompletesStream"]
         if event["operation"]["id"] == LAMP_OP:
             produced.append(event["endState"]["producedSerial"])
-            consumed += [c["value"] for c in event["operationSummary"]["consumedSerials"]]
+            consumed += [
+                c["value"] for c in event["operationSummary"]["consumedSerials"]
+            ]
     return produced, consumed
 
 
@@ -612,7 +619,9 @@ def event_check(stack, events, figures):
         if messages.get(k, {}).get("state") != "done"
         or units.get(k, {}).get("state") != "done"
     }  # fmt: skip
-    short = {ref: (n, produced[ref]) for ref, n in expected.items() if produced[ref] != n}
+    short = {
+        ref: (n, produced[ref]) for ref, n in expected.items() if produced[ref] != n
+    }
     return problems, short
 
 

@@ -110,7 +110,9 @@ def test_outbound_survives_pico_faults(stack, figures):
                 problems.append(f"{ref} {key}: Odoo unit {unit['state']}")
             if in_pico.get(key) not in ("open", "started", "completed"):
                 problems.append(f"{ref} {key}: live, PICO has {in_pico.get(key)}")
-        open_in_pico = {k for k, state in in_pico.items() if state in ("open", "started")}
+        open_in_pico = {
+            k for k, state in in_pico.items() if state in ("open", "started")
+        }
         for key in open_in_pico - set(live):
             why = "cancelled in Odoo" if key in dead else "unknown to Odoo"
             problems.append(f"{ref} {key}: open in PICO, {why}")
