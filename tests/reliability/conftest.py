@@ -17,6 +17,13 @@ def pytest_configure(config):
     )
 
 
+def pytest_collection_modifyitems(items):
+    here = os.path.dirname(__file__)
+    for item in items:
+        if str(item.fspath).startswith(here):
+            item.add_marker(pytest.mark.reliability)
+
+
 @pytest.fixture(scope="session")
 def stack():
     pytest.importorskip("odoo", reason="the reliability suite needs Odoo 18")
