@@ -304,11 +304,15 @@ class Stack:
 
         wait_until(settled, timeout, "every inbound message processed", interval=2)
 
-    def sql(self, query):
-        """A statement run by psql (time travel for back-offs, and reads)."""
+    def sql(self, query, **variables):
+        """SQL run by psql (time travel for back-offs, reads while Odoo is
+        down); ``:'name'`` in the query is the value of ``name``."""
+        command = ["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-d", self.config.db]
+        for name, value in variables.items():
+            command += ["-v", f"{name}={value}"]
         return subprocess.run(
-            ["psql", "-X", "-qAt", "-d", self.config.db, "-c", query],
-            capture_output=True, text=True, check=True, timeout=60,
+            command, input=query, capture_output=True, text=True, check=True,
+            timeout=60,
         ).stdout  # fmt: skip
 
 
@@ -707,3 +711,47 @@ def settle_outbound(stack, rounds=12):
         )
         stack.trigger_cron("pico_mes.ir_cron_pico_dispatch")
     raise AssertionError(f"outbound messages still not delivered: {left[:10]}")
+
+
+def half_done(stack, events):
+    """Where stock moves, unit states and message states disagree, read in SQL
+    while Odoo is down: a message done for a unit not done (or the reverse), or
+    a finished quantity in stock other than the number of units done."""
+    keys = [event_key(e) for e in events]
+    refs = sorted({k.split("|")[0] for k in keys})
+
+    def rows(query):
+        text = stack.sql(query, keys=",".join(keys), refs=",".join(refs))
+        return dict(line.rsplit("|", 1) for line in text.splitlines() if line)
+
+    messages = rows(
+        "SELECT dedup_key, state FROM pico_message WHERE direction = 'in'"
+        " AND dedup_key = ANY(string_to_array(:'keys', ','))"
+    )
+    units = rows(
+        "SELECT external_order_id || '|' || operation_pico_id || '|' ||"
+        " order_index, state FROM pico_unit"
+        " WHERE external_order_id = ANY(string_to_array(:'refs', ','))"
+    )
+    produced = rows(
+        "SELECT p.pico_order_ref, sum(m.quantity) FROM stock_move m"
+        " JOIN mrp_production p ON p.id = m.production_id WHERE m.state = 'done'"
+        " AND p.pico_order_ref = ANY(string_to_array(:'refs', ',')) GROUP BY 1"
+    )
+    problems = []
+    for key in keys:
+        if (messages.get(key) == "done") != (units.get(key) == "done"):
+            problems.append(
+                f"{key}: message {messages.get(key)}, unit {units.get(key)}"
+            )
+    for ref in refs:
+        done = sum(
+            1
+            for k, state in units.items()
+            if k.startswith(f"{ref}|") and state == "done"
+        )
+        if float(produced.get(ref, 0)) != done:
+            problems.append(
+                f"{ref}: {produced.get(ref, 0)} in stock, {done} units done"
+            )
+    return problems

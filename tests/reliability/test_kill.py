@@ -12,6 +12,7 @@ from .stack import (
     event_check,
     event_key,
     finished_quants,
+    half_done,
     lamp_serials,
     open_productions,
     send_concurrently,
@@ -46,6 +47,7 @@ def test_sigkill_mid_burst(stack, figures):
     send_concurrently(stack, events, size("SENDERS"), stop=stop, deliveries=first)
     thread.join()
     answered_before_kill = set(first.answered)
+    after_crash = half_done(stack, events)  # Odoo is down: a still picture
     stack.restart_odoo()
     log_offset = stack.log_offset()
 
@@ -68,7 +70,9 @@ def test_sigkill_mid_burst(stack, figures):
         },
     )
     problems, short = event_check(stack, events, result)
+    result.extra["half done after the crash"] = len(after_crash)
     figures(result)
+    assert not after_crash, after_crash[:10]
     assert len(answered_before_kill) < len(events), "the kill came too late"
     assert not first.server_errors and not again.server_errors
     assert again.statuses == {200: len(first.unanswered)}, again.statuses
