@@ -14,43 +14,75 @@ from statistics import median
 
 from bench_inbound import receive
 from harness import Meter, enable_pico, odoo_env, parse_args, report, simulator
-from products import make_mo, sensor_kit
+from products import desk_lamp, make_mo, sensor_kit
 
 TARGET = 1.2
 
 
-def completion(ref, index):
+KINDS = {  # product, its PICO operation
+    "untracked": ("PICO-SENSOR", "op-sensor-kit"),
+    "serial": ("PICO-LAMP", "op-desk-lamp"),
+}
+
+
+def completion(ref, kind, index, driver_lot=None):
     at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return {
+    event = {
         "externalOrderId": ref,
-        "operation": {"id": "op-sensor-kit"},
+        "operation": {"id": KINDS[kind][1]},
         "orderIndex": index,
         "at": at,
     }
+    if driver_lot:
+        event["endState"] = {"producedSerial": f"GROWTH-{ref}-{index}"}
+        event["operationSummary"] = {
+            "consumedSerials": [
+                {"externalId": "PICO-LED-DRIVER", "value": driver_lot.name}
+            ]
+        }
+    return event
 
 
-def ready_product(env):
-    """PICO-SENSOR mapped to its PICO operation: the database's, else made here."""
-    sensor = env["product.product"].search([("default_code", "=", "PICO-SENSOR")])
-    if sensor and env.company.pico_enabled:
-        return sensor, None
+def ready_product(env, kind, units):
+    """The product mapped to its PICO operation: the database's, else made here."""
+    code = KINDS[kind][0]
+    product = env["product.product"].search([("default_code", "=", code)])
+    if product and env.company.pico_enabled:
+        return product, None
     sim = simulator().__enter__()
     company = enable_pico(env, sim)
-    sensor = sensor_kit(env)
+    product = sensor_kit(env) if kind == "untracked" else desk_lamp(env, units)[0]
     env["pico.operation"]._pico_sync_company(company, full=True)
-    return sensor, sim
+    return product, sim
 
 
-def measure(env, units):
-    sensor, sim = ready_product(env)
+def driver_lots(env, units):
+    """Serials of the tracked component in stock, one per unit."""
+    quants = env["stock.quant"].search(
+        [
+            ("product_id.default_code", "=", "PICO-LED-DRIVER"),
+            ("location_id.usage", "=", "internal"),
+            ("quantity", ">", 0),
+        ],
+        order="lot_id desc",
+        limit=units,
+    )
+    assert len(quants) == units, "not enough PICO-LED-DRIVER serials in stock"
+    return quants.lot_id
+
+
+def measure(env, units, kind):
+    product, sim = ready_product(env, kind, units)
     try:
-        production = make_mo(env, sensor, units)
+        lots = driver_lots(env, units) if kind == "serial" else [None] * units
+        production = make_mo(env, product, units)
         production.action_confirm()
         ref = production.pico_order_ref
         curve = []
         for index in range(units):
+            event = completion(ref, kind, index, lots[index])
             with Meter(env) as meter:
-                messages, _duplicates = receive(env, completion(ref, index))
+                messages, _duplicates = receive(env, event)
             assert messages.state == "done", messages.error
             curve.append((meter.seconds, meter.queries))
     finally:
@@ -75,13 +107,16 @@ def main():
     args = parse_args(
         __doc__,
         units=(int, 500, "units of the MO"),
+        kind=(str, "untracked", "untracked or serial (with a serial component)"),
         json=(str, "", "also write the result as JSON to this file"),
     )
     with odoo_env(args) as env:
-        result = summary(measure(env, args.units))
+        result = summary(measure(env, args.units, args.kind))
+        result["kind"] = args.kind
     step = max(1, args.units // 10)
     report(
-        f"Completing a {args.units}-unit MO unit by unit (one backorder per unit)",
+        f"Completing a {args.units}-unit {args.kind} MO unit by unit"
+        " (one backorder per unit)",
         [
             (f"unit {i}", f"{s * 1000:.0f} ms, {q} queries")
             for i, (s, q) in list(enumerate(result["curve"]))[::step]

@@ -37,6 +37,7 @@ TARGET = re.compile(
     r"\(target (?P<op><=|>=|<|>) ?(?P<target>[0-9.]+)\)"
 )
 NUMBER = re.compile(r"[-+]?[0-9][0-9,]*\.?[0-9]*")
+GROWTH_KINDS = ("untracked", "serial")
 COMPARE = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 
 
@@ -64,11 +65,12 @@ def modules():
     return [name for name in found if name != "growth"] + ["growth"]
 
 
-def run(name, args, growth_json):
+def run(name, args, growth_json=None, kind=None):
     command = [sys.executable, str(BENCH / f"bench_{name}.py")]
     command += ["--config", args.config, "--db", args.db]
     if name == "growth":
-        command += ["--units", str(args.units), "--json", str(growth_json)]
+        command += ["--units", str(args.units), "--kind", kind]
+        command += ["--json", str(growth_json)]
     print(f"== bench/bench_{name}.py", flush=True)
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -120,16 +122,19 @@ def plot(figures, growth, path):
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
     left = axes[0]
     if growth:
-        units = range(len(growth["curve"]))
-        left.plot(units, [p[0] * 1000 for p in growth["curve"]], label="ms per unit")
-        left.set_xlabel(f"unit completed (MO of {growth['units']} units)")
-        left.set_ylabel("ms per unit")
         twin = left.twinx()
-        twin.plot(
-            units, [p[1] for p in growth["curve"]], color="tab:orange",
-            label="SQL queries per unit",
-        )  # fmt: skip
-        twin.set_ylabel("SQL queries per unit")
+        for kind, result in growth.items():
+            units = range(len(result["curve"]))
+            left.plot(
+                units, [p[0] * 1000 for p in result["curve"]], label=f"ms, {kind}"
+            )
+            twin.plot(
+                units, [p[1] for p in result["curve"]], linestyle="--",
+                label=f"queries, {kind}",
+            )  # fmt: skip
+        left.set_xlabel("unit completed, in order (one MO)")
+        left.set_ylabel("ms per unit")
+        twin.set_ylabel("SQL queries per unit (dashed)")
         twin.set_ylim(bottom=0)
         left.set_ylim(bottom=0)
         left.set_title("Cost per unit along the backorder chain")
@@ -152,7 +157,7 @@ def plot(figures, growth, path):
 
 def svg_curve(growth, path):
     width, height = 640, 240
-    points = growth["curve"] if growth else []
+    points = next(iter(growth.values()))["curve"] if growth else []
     top = max((p[0] for p in points), default=1) or 1
     step = width / max(len(points) - 1, 1)
     line = " ".join(
@@ -189,22 +194,22 @@ def markdown(figures, growth, runs, image, reliability):
             f"| {f.bench} | {f.section}: {f.label} | {f.kind} | {f.value:g} "
             f"| {f.op} {f.target:g} | {'met' if f.met else '**missed**'} |"
         )
-    if growth:
-        step = max(1, growth["units"] // 10)
+    for kind, result in growth.items():
+        step = max(1, result["units"] // 10)
         out += [
             "",
-            f"## Cost as the work grows ({growth['units']} units, one MO)",
+            f"## Cost as the work grows: {result['units']} units, {kind}, one MO",
             "",
             "Every unit of one MO completed unit by unit; each completion closes "
             "the MO holding the unit and leaves a backorder. The last units "
-            f"(median of {growth['window']}) against the first ones (units 1 to "
-            f"{growth['window']}):",
+            f"(median of {result['window']}) against the first ones (units 1 to "
+            f"{result['window']}):",
             "",
             "| unit | ms | SQL queries |",
             "|---|---|---|",
         ]
-        for index in range(0, growth["units"], step):
-            seconds, queries = growth["curve"][index]
+        for index in range(0, result["units"], step):
+            seconds, queries = result["curve"][index]
             out.append(f"| {index} | {seconds * 1000:.0f} | {queries} |")
     out += ["", "## Runs", "", "| module | exit | seconds |", "|---|---|---|"]
     for name, (status, seconds) in runs.items():
@@ -237,15 +242,21 @@ def main():
     parser.add_argument("--output", default=str(BENCH / "REPORT.md"))
     args = parser.parse_args()
     names = args.only.split(",") if args.only else modules()
-    figures, runs, growth = [], {}, None
+    figures, runs, growth = [], {}, {}
     with tempfile.TemporaryDirectory() as tmp:
-        growth_json = Path(tmp) / "growth.json"
         for name in names:
-            status, lines, seconds = run(name, args, growth_json)
-            runs[name] = (status, seconds)
-            figures += parse(name, lines)
-        if growth_json.exists():
-            growth = json.loads(growth_json.read_text())
+            if name != "growth":
+                status, lines, seconds = run(name, args)
+                runs[name] = (status, seconds)
+                figures += parse(name, lines)
+                continue
+            for kind in GROWTH_KINDS:
+                growth_json = Path(tmp) / f"growth-{kind}.json"
+                status, lines, seconds = run(name, args, growth_json, kind)
+                runs[f"{name} --kind {kind}"] = (status, seconds)
+                figures += parse(f"growth ({kind})", lines)
+                if growth_json.exists():
+                    growth[kind] = json.loads(growth_json.read_text())
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     image = plot(figures, growth, output.with_suffix(".png"))

@@ -6,15 +6,18 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from .stack import REPO, Figures, size
 
 
-def test_cost_per_unit_stays_flat(stack, figures, tmp_path):
+@pytest.mark.parametrize("kind", ["untracked", "serial"])
+def test_cost_per_unit_stays_flat(stack, figures, tmp_path, kind):
     output = tmp_path / "growth.json"
     units = size("GROWTH_UNITS")
     command = [sys.executable, str(REPO / "bench" / "bench_growth.py")]
     command += ["--config", str(stack.config.conf), "--db", stack.config.db]
-    command += ["--units", str(units), "--json", str(output)]
+    command += ["--units", str(units), "--kind", kind, "--json", str(output)]
     run = subprocess.run(
         command, capture_output=True, text=True, timeout=3600, check=False
     )
@@ -24,7 +27,7 @@ def test_cost_per_unit_stays_flat(stack, figures, tmp_path):
     step = max(1, units // 10)
     figures(
         Figures(
-            "cost as the work grows",
+            f"cost as the work grows ({kind})",
             sent=units,
             accepted=units,
             applied=units,
