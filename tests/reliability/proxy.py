@@ -30,7 +30,8 @@ class FaultProxy:
         return self
 
     def stop(self):
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()
         self._server.server_close()
 
     def refuse_one_alias(self, body):
