@@ -201,9 +201,9 @@ def markdown(figures, growth, runs, image, reliability):
             f"## Cost as the work grows: {result['units']} units, {kind}, one MO",
             "",
             "Every unit of one MO completed unit by unit; each completion closes "
-            "the MO holding the unit and leaves a backorder. The last units "
-            f"(median of {result['window']}) against the first ones (units 1 to "
-            f"{result['window']}):",
+            "the MO holding the unit and leaves a backorder. The last "
+            f"{result['window']} units (median) against the second unit of as many "
+            "fresh MOs of the same size, measured in alternation with them:",
             "",
             "| unit | ms | SQL queries |",
             "|---|---|---|",
