@@ -18,7 +18,6 @@ from . import mrp_workcenter
 from . import mrp_workcenter_productivity
 from . import pico_unit_process
 from . import pico_floor_time
-from . import pico_mrp_adapter_floor_time
 from . import pico_inbox_scrap
 from . import pico_dashboard_card
 from . import pico_mrp_batch
