@@ -18,10 +18,5 @@ from . import mrp_workcenter
 from . import mrp_workcenter_productivity
 from . import pico_unit_process
 from . import pico_floor_time
-from . import pico_mrp_adapter_floor_time
-from . import pico_outbox_bom_transfer
-from . import pico_inbox_scrap
 from . import pico_dashboard_card
 from . import pico_mrp_batch
-from . import pico_mrp_batch_floor_time
-from . import pico_inbox_burst

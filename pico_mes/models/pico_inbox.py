@@ -17,6 +17,7 @@ from .pico_message import PROCESS_CRON, _testing
 _logger = logging.getLogger(__name__)
 
 CLAIM_LIMIT = 200
+ORDER_CLAIM_FACTOR = 10  # an order's later completions: up to 10 claims' worth
 INLINE_TRIES = 3
 CONFLICT_CODES = {
     errorcodes.SERIALIZATION_FAILURE,
@@ -54,15 +55,27 @@ def expected_conflicts():
 
 
 class PicoInbox(models.AbstractModel):
-    """Stores each event PICO sends once, then applies it through the adapter.
+    """Stores each event PICO sends once, then applies it: single units through
+    ``pico.mrp.adapter``, bursts through ``pico.mrp.batch``.
 
-    A received row is committed before it is processed; each is applied in its
-    own transaction. A write conflict with a concurrent completion of the same
-    order is retried, then left pending for the cron: never failed.
+    A received row is committed before it is processed. A write conflict with a
+    concurrent completion of the same order is retried, then left pending for
+    the cron: never failed.
+
+    Pending completions of one PICO order are applied in one transaction, and
+    those of one MO produced together; any other message, and a lone
+    completion, is applied in its own transaction, with no waiting.
+    In a group, work-in-progress events come first, then the burst, then
+    whatever the burst left (a second completion of a unit, one that fails),
+    one by one in order. If a burst raises, its completions fall back to one by
+    one: the bad one fails alone. Each message is done in the transaction of
+    its stock effect.
     """
 
     _name = "pico.inbox"
     _description = "PICO Inbox"
+
+    # ----------------------------------------------------------- receiving
 
     @api.model
     def _receive(self, company, events):
@@ -112,6 +125,8 @@ class PicoInbox(models.AbstractModel):
         new_ids = [row[0] for row in self.env.cr.fetchall()]
         return Message.browse(new_ids), len(events) - len(new_ids)
 
+    # ------------------------------------------------------------ claiming
+
     @api.model
     def _cron_process(self):
         """Under the cron runner: one batch, then Odoo's progress API; called
@@ -130,7 +145,8 @@ class PicoInbox(models.AbstractModel):
 
     @api.model
     def _claim_pending(self, ids=None):
-        """Lock pending inbound messages (those given, else the oldest)."""
+        """Lock pending inbound messages: those given, else the oldest and the
+        later pending completions of their orders."""
         Message = self.env["pico.message"]
         Message.flush_model()
         self.env.cr.execute(
@@ -140,7 +156,28 @@ class PicoInbox(models.AbstractModel):
                 ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED""",
             {"all": ids is None, "ids": ids or [], "limit": CLAIM_LIMIT},
         )
-        return Message.browse([row[0] for row in self.env.cr.fetchall()])
+        messages = Message.browse([row[0] for row in self.env.cr.fetchall()])
+        if ids is not None:
+            return messages
+        return self._with_order_backlog(messages)
+
+    @api.model
+    def _with_order_backlog(self, messages):
+        """``messages`` and the later pending completions of their orders, locked:
+        a backlog interleaving many orders still comes in bursts."""
+        completions = messages.filtered(lambda m: m.kind == "completion")
+        refs = list(set(completions.mapped("order_ref")) - {False})
+        if not refs:
+            return messages
+        self.env.cr.execute(
+            """SELECT id FROM pico_message
+                WHERE direction = 'in' AND state = 'pending' AND kind = 'completion'
+                  AND order_ref = ANY(%s) AND id != ALL(%s)
+                ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
+            (refs, messages.ids, ORDER_CLAIM_FACTOR * CLAIM_LIMIT),
+        )
+        more = [row[0] for row in self.env.cr.fetchall()]
+        return messages.browse(sorted(messages.ids + more))
 
     @api.model
     def _count_pending(self):
@@ -148,10 +185,12 @@ class PicoInbox(models.AbstractModel):
             [("direction", "=", "in"), ("state", "=", "pending")]
         )
 
+    # ---------------------------------------------------------- processing
+
     @api.model
     def _process(self, messages):
-        """Apply each group of messages in its own transaction (a savepoint inside
-        tests); a group is one message unless ``_processing_groups`` says more."""
+        """Apply each group of ``_processing_groups`` in its own transaction (a
+        savepoint inside tests)."""
         testing = _testing()
         Message = self.env["pico.message"]
         for message_ids in self._processing_groups(messages):
@@ -168,16 +207,35 @@ class PicoInbox(models.AbstractModel):
 
     @api.model
     def _processing_groups(self, messages):
-        """Lists of message ids, each list applied in one transaction."""
-        return [[message_id] for message_id in messages.ids]
+        """Lists of message ids, each list applied in one transaction: the
+        completions of one PICO order together (one claim's worth at most),
+        any other message alone."""
+        groups, by_order = [], {}
+        for message in messages:
+            if message.kind != "completion" or not message.order_ref:
+                groups.append([message.id])
+                continue
+            key = (message.company_id.id, message.order_ref)
+            if len(by_order.get(key, ())) >= CLAIM_LIMIT:  # one claim
+                del by_order[key]
+            if key not in by_order:
+                by_order[key] = []
+                groups.append(by_order[key])
+            by_order[key].append(message.id)
+        return groups
 
     @api.model
     def _settle(self, message_ids):
-        """Claim and apply one group; False on a transient write conflict."""
+        """Claim and apply one group, two or more as a burst; False on a
+        transient write conflict."""
         claimed, messages = self._try_claim(message_ids)
         if not claimed:
             return False
-        return all(self._apply_or_fail(message) for message in messages)
+        if len(messages) < 2:
+            return all(self._apply_or_fail(message) for message in messages)
+        if not self._lock_order(messages[0]):
+            return False
+        return self._apply_burst(messages.sorted("id"))
 
     @api.model
     def _try_claim(self, message_ids):
@@ -224,6 +282,8 @@ class PicoInbox(models.AbstractModel):
         )
         return self.env.cr.fetchone()[0]
 
+    # ---------------------------------------------------------- one by one
+
     @api.model
     def _apply(self, message):
         (event,) = parse_events(message._payload())
@@ -263,3 +323,71 @@ class PicoInbox(models.AbstractModel):
                     message.dedup_key,
                 )
             )
+        self._explain_scrapped(message)
+
+    @api.model
+    def _explain_scrapped(self, message):
+        """A late completion of a scrapped unit is unmatched: the message says why."""
+        if message.kind != "completion":
+            return
+        (event,) = parse_events(message._payload())
+        unit = self.env["pico.mrp.adapter"]._unit_of(message.company_id, event)
+        if unit and unit.state == "scrapped":
+            message.error = self.env._(
+                "Unit %(unit)s was scrapped in Odoo (%(reason)s): this completion "
+                "changes no stock.",
+                unit=unit.display_name,
+                reason=unit.scrap_reason,
+            )
+
+    # -------------------------------------------------------------- bursts
+
+    @api.model
+    def _apply_burst(self, messages):
+        """Apply one order's messages; False on a transient write conflict."""
+        Batch = self.env["pico.mrp.batch"]
+        events = [parse_events(m._payload())[0] for m in messages]
+        units = Batch._root_units(messages[0].company_id, events)
+        roots = [
+            (message, unit, event)
+            for message, unit, event in zip(messages, units, events, strict=True)
+            if unit
+        ]
+        work_in_progress = messages.filtered(
+            lambda m: m not in {message for message, _u, _e in roots}
+        )
+        if not all(self._apply_or_fail(m) for m in work_in_progress):
+            return False
+        batches, rest = Batch._burst_batches(roots)
+        for production, items in batches.items():
+            produced = self._produce_burst(production, items)
+            if produced is None:
+                return False
+            done = {item.message for item in produced}
+            rest += [message for message, _u, _e in items if message not in done]
+        rest = self.env["pico.message"].union(*rest).sorted("id")
+        return all(self._apply_or_fail(message) for message in rest)
+
+    @api.model
+    def _produce_burst(self, production, items):
+        """The BurstItems produced and their messages done; [] when the burst
+        fell through to one by one; None on a transient write conflict."""
+        try:
+            with expected_conflicts(), self.env.cr.savepoint():
+                produced = self.env["pico.mrp.batch"]._produce_burst(production, items)
+                for item in produced:
+                    item.message._set_done(production=item.unit.production_id)
+                return produced
+        except OperationalError as exc:
+            if exc.pgcode in CONFLICT_CODES:
+                return None
+            error = exc
+        except Exception as exc:  # noqa: BLE001 -- the one-by-one path reports it
+            error = exc
+        _logger.info(
+            "PICO burst of %s completions on %s: one by one (%s)",
+            len(items),
+            production.display_name,
+            error,
+        )
+        return []

@@ -10,12 +10,18 @@ from .pico_unit import OPEN_STATES
 
 
 class PicoMrpAdapter(models.AbstractModel):
-    """The one place that drives Odoo's mrp completion machinery for PICO.
+    """The one place that drives Odoo's mrp completion machinery for PICO's
+    single units (bursts of one MO's units: ``pico.mrp.batch``).
 
     It follows ``mrp.batch.produce``: set the finished serial and the component
     lots, ``set_qty_producing`` for one unit, pick, ``button_mark_done`` with a
     backorder for the rest, then judge by the MO's state, never by what
     ``button_mark_done`` returned.
+
+    Completions also bring their process times onto work orders
+    (``pico.floor.time``): a process (work in progress) completion is timed on
+    the MO holding the unit; a root completion is timed before its unit is
+    produced, so that the time sits on the MO that is marked done.
     """
 
     _name = "pico.mrp.adapter"
@@ -28,6 +34,7 @@ class PicoMrpAdapter(models.AbstractModel):
         if unit.operation_pico_id != event.operation_id:
             if unit.state in OPEN_STATES or unit.state == "done":  # WIP may come late
                 unit._record_wip(event)
+                self.env["pico.floor.time"]._record_process(unit, event)
                 return "done", unit
             return "unmatched", unit
         production = self._lock_production_of(unit)
@@ -72,6 +79,8 @@ class PicoMrpAdapter(models.AbstractModel):
 
     @api.model
     def _produce_unit(self, production, unit, event):
+        floor_time = self.env["pico.floor.time"]
+        floor_time._record_process(unit, event)
         finished_lot = self._finished_lot(production, event)
         component_lines = self._component_lines(production, event)
         try:
@@ -79,6 +88,7 @@ class PicoMrpAdapter(models.AbstractModel):
         except (UserError, ValidationError) as exc:
             raise PicoProcessingError(str(exc)) from exc
         unit._record_execution(event, lot=finished_lot)
+        floor_time._stamp_serial(unit)
 
     @api.model
     def _complete_one_unit(self, production, unit, finished_lot, component_lines):

@@ -11,17 +11,20 @@ from .pico_unit import OPEN_STATES
 BurstItem = namedtuple("BurstItem", "message unit event lot lines")
 
 
-class PicoMrpAdapter(models.AbstractModel):
-    """Several pending completions of one MO produced in one pass.
+class PicoMrpBatch(models.AbstractModel):
+    """The one place that produces several pending completions of one MO in one
+    pass (single units: ``pico.mrp.adapter``, whose lot rules it shares).
 
     As ``mrp.batch.produce`` does: split the MO into one MO per finished serial
     (one MO for all the units when the product has no serial), set the serials
     and component lots, mark them done together; a backorder keeps the units
     left. Each completion is checked first: one that would fail is left to the
-    one-by-one path, where it fails alone.
+    one-by-one path, where it fails alone. Units are timed as on that path: the
+    root process before the MO holding the unit is marked done, the serial after.
     """
 
-    _inherit = "pico.mrp.adapter"
+    _name = "pico.mrp.batch"
+    _description = "PICO burst production for Manufacturing"
 
     # ------------------------------------------------------------- planning
 
@@ -100,35 +103,29 @@ class PicoMrpAdapter(models.AbstractModel):
         chunks = self._burst_chunks(production, valid)
         productions = self._split_for_burst(production, chunks)
         self._set_burst_components(productions, chunks)
+        floor_time = self.env["pico.floor.time"]
         for item in valid:
-            self._before_unit_done(item.unit, item.event)
+            floor_time._record_process(item.unit, item.event)
         try:
             self._mark_burst_done(productions, chunks, valid)
         except (UserError, ValidationError) as exc:
             raise PicoProcessingError(str(exc)) from exc
         for item in valid:
             item.unit._record_execution(item.event, lot=item.lot)
-            self._after_unit_done(item.unit)
+            floor_time._stamp_serial(item.unit)
         return valid
-
-    @api.model
-    def _before_unit_done(self, unit, event):
-        """Hook: ``unit`` sits on the MO about to be marked done."""
-
-    @api.model
-    def _after_unit_done(self, unit):
-        """Hook: ``unit`` is built."""
 
     @api.model
     def _valid_for_burst(self, production, items):
         """BurstItems whose serials and lots resolve, and which use no serial
         another item of the burst uses (Odoo would refuse the second one)."""
+        Adapter = self.env["pico.mrp.adapter"]
         valid, used, shape = [], set(), None
         for message, unit, event in items:
             try:
                 with self.env.cr.savepoint():
-                    lot = self._finished_lot(production, event)
-                    lines = self._component_lines(production, event)
+                    lot = Adapter._finished_lot(production, event)
+                    lines = Adapter._component_lines(production, event)
             except (PicoProcessingError, UserError, ValidationError):
                 continue  # fails on its own, one by one
             serials = self._serials_of(lot, lines)
@@ -194,11 +191,12 @@ class PicoMrpAdapter(models.AbstractModel):
     @api.model
     def _set_burst_components(self, productions, chunks):
         """The reported component lots on each MO's tracked moves, in one go."""
+        Adapter = self.env["pico.mrp.adapter"]
         quantities = defaultdict(float)
         for production, chunk in zip(productions, chunks, strict=True):
             moves = {
                 (m.bom_line_id.id, m.product_id.id): m
-                for m in self._tracked_moves(production)
+                for m in Adapter._tracked_moves(production)
             }
             for item in chunk:
                 for move, pairs in item.lines.items():

@@ -11,12 +11,16 @@ BACKOFF_SECONDS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
 RETRY_WINDOW = timedelta(hours=24)
 CLAIM_LIMIT = 200
 MAX_ROUNDS = 1000
-ORDER_KINDS = ("order_save", "order_cancel")  # webhook registrations: never here
+ORDER_KINDS = ("order_save", "order_cancel")
 BATCH_KINDS = (("order_save", "save"), ("order_cancel", "cancel"))
+DISPATCHED_KINDS = (*ORDER_KINDS, "bom_transfer")  # webhook registrations: never here
 
 
 class PicoOutbox(models.AbstractModel):
     """Delivers queued order messages to PICO, strictly in order per order.
+
+    Order saves and cancels go out in batched requests; BoM transfers as one
+    Work Instructions call each.
 
     Only the oldest open message of each (company, order) is ever claimed, so a
     later cancel can never overtake a save that is backing off, has failed, or
@@ -91,7 +95,7 @@ class PicoOutbox(models.AbstractModel):
     @api.model
     def _dispatched_kinds(self):
         """The kinds of message this dispatcher claims."""
-        return ORDER_KINDS
+        return DISPATCHED_KINDS
 
     @api.model
     def _deliver(self, company, messages):
@@ -110,6 +114,19 @@ class PicoOutbox(models.AbstractModel):
             of_kind = messages.filtered(lambda m, k=kind: m.kind == k)
             for chunk in self._chunks(of_kind):
                 self._send(client, chunk, batch_kind)
+        for message in messages.filtered(lambda m: m.kind == "bom_transfer"):
+            self._send_bom_transfer(client, message)
+
+    @api.model
+    def _send_bom_transfer(self, client, message):
+        payload = message._payload()
+        document = documents.WORK_INSTRUCTION_DOCUMENTS[payload["document"]]
+        try:
+            data = client.execute(document, payload["variables"])
+        except PicoError as exc:
+            self._failed(message, exc)
+            return
+        message._set_done(data)
 
     @api.model
     def _chunks(self, messages):
