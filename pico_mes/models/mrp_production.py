@@ -281,11 +281,12 @@ class MrpProduction(models.Model):
             count = production._pico_unit_count()
             if count is None:
                 continue  # refused as fractional by the caller
+            ordered_qty = f"{production.product_qty:g}"  # no f-string inside _()
             note = self.env._(
                 "PICO builds one unit (%(uom)s) at a time: this order for "
                 "%(qty)s %(ordered)s is now for %(count)s %(uom)s.",
                 uom=production.product_id.uom_id.name,
-                qty=f"{production.product_qty:g}",
+                qty=ordered_qty,
                 ordered=production.product_uom_id.name,
                 count=count,
             )
