@@ -1,16 +1,15 @@
 import json
 import logging
 import random
-import threading
 import time
 import traceback
-from contextlib import contextmanager
 
-from psycopg2 import OperationalError, errorcodes
+from psycopg2 import OperationalError
 
 from odoo import api, fields, models
 
 from ..exceptions import PicoProcessingError
+from ..services.conflicts import CONFLICT_CODES, expected_conflicts
 from ..services.payload import parse_events
 from .pico_message import PROCESS_CRON, _testing
 
@@ -19,39 +18,6 @@ _logger = logging.getLogger(__name__)
 CLAIM_LIMIT = 200
 ORDER_CLAIM_FACTOR = 10  # an order's later completions: up to 10 claims' worth
 INLINE_TRIES = 3
-CONFLICT_CODES = {
-    errorcodes.SERIALIZATION_FAILURE,
-    errorcodes.DEADLOCK_DETECTED,
-    errorcodes.LOCK_NOT_AVAILABLE,
-}
-
-
-class _MuteExpectedConflicts(logging.Filter):
-    """Drop sql_db's "bad query" ERROR for a write conflict of this thread: the
-    conflict is expected and retried by design, and operators alert on ERROR."""
-
-    def __init__(self):
-        super().__init__()
-        self.thread = threading.get_ident()
-
-    def filter(self, record):
-        if threading.get_ident() != self.thread:
-            return True
-        args = record.args if isinstance(record.args, tuple) else ()
-        exc = args[-1] if args else None
-        return getattr(exc, "pgcode", None) not in CONFLICT_CODES
-
-
-@contextmanager
-def expected_conflicts():
-    """While inside, this thread's expected write conflicts log no ERROR line."""
-    sql_logger = logging.getLogger("odoo.sql_db")
-    muted = _MuteExpectedConflicts()
-    sql_logger.addFilter(muted)
-    try:
-        yield
-    finally:
-        sql_logger.removeFilter(muted)
 
 
 class PicoInbox(models.AbstractModel):

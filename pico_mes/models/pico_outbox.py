@@ -1,11 +1,17 @@
+import logging
 from datetime import timedelta
+
+from psycopg2 import OperationalError
 
 from odoo import api, fields, models
 from odoo.tools import groupby
 
 from ..exceptions import PicoError, PicoIncompleteAnswer
 from ..services import documents
-from .pico_message import ALIASES_PER_REQUEST, DISPATCH_CRON
+from ..services.conflicts import CONFLICT_CODES, expected_conflicts
+from .pico_message import ALIASES_PER_REQUEST, DISPATCH_CRON, _testing
+
+_logger = logging.getLogger(__name__)
 
 BACKOFF_SECONDS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
 RETRY_WINDOW = timedelta(hours=24)
@@ -45,11 +51,30 @@ class PicoOutbox(models.AbstractModel):
 
     @api.model
     def _dispatch_batch(self):
-        messages = self._claim_due()
-        for company, company_messages in groupby(messages, key=lambda m: m.company_id):
-            self._deliver(company, self.env["pico.message"].union(*company_messages))
-        messages.env["pico.message"]._commit_progress()
+        """Claim, deliver, commit: the number of messages handled.
+
+        A user's concurrent change of the same units or orders (a cancel) may
+        conflict with recording PICO's answers: the batch is rolled back and
+        goes out again (saves and cancels are idempotent), without an ERROR.
+        """
+        try:
+            with expected_conflicts():
+                messages = self._claim_due()
+                self._deliver_by_company(messages)
+                self.env["pico.message"]._commit_progress()
+        except OperationalError as exc:
+            if exc.pgcode not in CONFLICT_CODES or _testing():
+                raise
+            self.env.cr.rollback()
+            self.env.invalidate_all()
+            _logger.info("PICO dispatch met a concurrent update; it goes out again")
+            return 1
         return len(messages)
+
+    @api.model
+    def _deliver_by_company(self, messages):
+        for company, of_company in groupby(messages, key=lambda m: m.company_id):
+            self._deliver(company, self.env["pico.message"].union(*of_company))
 
     _DUE_SQL = """
         FROM pico_message m
