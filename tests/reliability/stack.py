@@ -690,18 +690,24 @@ def complete_in_pico(stack, refs):
     return events
 
 
-def settle_outbound(stack, rounds=12):
+def settle_outbound(stack, timeout=300):
     """Recovery after the faults: what waits for its back-off is made due (the
     clock moves on), what failed is retried as a PICO manager would, and the
-    dispatcher runs, until no outbound message is pending or failed."""
-    for _round in range(rounds):
+    dispatcher runs, until no outbound message is pending or failed. The cron
+    worker may hold the messages meanwhile (its claim skips locked rows), so
+    this waits for a deadline, not a number of rounds; returns the rounds."""
+    deadline = time.monotonic() + timeout
+    rounds = 0
+    while True:
         left = stack.rpc.search_read(
             "pico.message",
             [("direction", "=", "out"), ("state", "in", ["pending", "failed"])],
             ["state"],
         )
         if not left:
-            return _round
+            return rounds
+        if time.monotonic() > deadline:
+            raise AssertionError(f"outbound messages still not delivered: {left[:10]}")
         failed = [m["id"] for m in left if m["state"] == "failed"]
         if failed:
             stack.rpc.call("pico.message", "action_retry", failed)
@@ -710,7 +716,8 @@ def settle_outbound(stack, rounds=12):
             " WHERE direction = 'out' AND state = 'pending'"
         )
         stack.trigger_cron("pico_mes.ir_cron_pico_dispatch")
-    raise AssertionError(f"outbound messages still not delivered: {left[:10]}")
+        rounds += 1
+        time.sleep(2)
 
 
 def half_done(stack, events):
