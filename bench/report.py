@@ -38,6 +38,14 @@ TARGET = re.compile(
 )
 NUMBER = re.compile(r"[-+]?[0-9][0-9,]*\.?[0-9]*")
 GROWTH_KINDS = ("untracked", "serial")
+# --quick: reduced sizes, minutes instead of an hour (the report says so)
+QUICK = {"burst": ["--sizes", "10,50", "--backlog", "400", "--mos", "40"]}
+QUICK_GROWTH_UNITS = 60
+QUICK_NOTE = (
+    "bursts of 10 and 50 completions, a backlog of 400 over 40 MOs, growth "
+    f"along a {QUICK_GROWTH_UNITS}-unit MO; `bin/bench` without `--quick` runs "
+    "the full sizes."
+)
 COMPARE = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 
 
@@ -71,6 +79,8 @@ def run(name, args, growth_json=None, kind=None):
     if name == "growth":
         command += ["--units", str(args.units), "--kind", kind]
         command += ["--json", str(growth_json)]
+    elif args.quick:
+        command += QUICK.get(name, [])
     print(f"== bench/bench_{name}.py", flush=True)
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -240,7 +250,12 @@ def main():
     parser.add_argument("--only", help="comma-separated: sync,outbound,inbound,growth")
     parser.add_argument("--units", type=int, default=500, help="growth: MO size")
     parser.add_argument("--output", default=str(BENCH / "REPORT.md"))
+    parser.add_argument(
+        "--quick", action="store_true", help="reduced sizes (burst, growth)"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.units = min(args.units, QUICK_GROWTH_UNITS)
     names = args.only.split(",") if args.only else modules()
     figures, runs, growth = [], {}, {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -264,7 +279,11 @@ def main():
     reliability = (
         json.loads(reliability_file.read_text()) if reliability_file.exists() else None
     )
-    output.write_text(markdown(figures, growth, runs, image, reliability))
+    text = markdown(figures, growth, runs, image, reliability)
+    if args.quick:
+        note = f"\n\nReduced sizes (`--quick`): {QUICK_NOTE}\n\n"
+        text = text.replace("\n\n", note, 1)
+    output.write_text(text)
     print(f"== wrote {output} and {image}")
     failed = [name for name, (status, _s) in runs.items() if status]
     if failed:
