@@ -39,10 +39,14 @@ TARGET = re.compile(
 NUMBER = re.compile(r"[-+]?[0-9][0-9,]*\.?[0-9]*")
 GROWTH_KINDS = ("untracked", "serial")
 # --quick: reduced sizes, minutes instead of an hour (the report says so)
-QUICK = {"burst": ["--sizes", "10,50", "--backlog", "400", "--mos", "40"]}
+QUICK = {
+    "burst": ["--sizes", "10,50", "--backlog", "400", "--mos", "40"],
+    "http_burst": ["--completions", "100", "--rounds", "1"],
+}
 QUICK_GROWTH_UNITS = 60
 QUICK_NOTE = (
-    "bursts of 10 and 50 completions, a backlog of 400 over 40 MOs, growth "
+    "bursts of 10 and 50 completions, a backlog of 400 over 40 MOs, 100 "
+    "completions over HTTP per server mode, growth "
     f"along a {QUICK_GROWTH_UNITS}-unit MO; `bin/bench` without `--quick` runs "
     "the full sizes."
 )
