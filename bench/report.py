@@ -34,7 +34,7 @@ NOISE = re.compile(
 )
 TARGET = re.compile(
     r"^\s*(?P<label>.+?)\s{2,}(?P<value>.*?)"
-    r"\(target (?P<op><=|>=|<|>) ?(?P<target>[0-9.]+)\)"
+    r"\(target (?P<op><=|>=|<|>) ?(?P<target>[0-9.]+)x?\)"
 )
 NUMBER = re.compile(r"[-+]?[0-9][0-9,]*\.?[0-9]*")
 GROWTH_KINDS = ("untracked", "serial")
