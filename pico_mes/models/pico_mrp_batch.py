@@ -5,6 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 
 from ..exceptions import PicoProcessingError
+from ..services.conflicts import expected_conflicts
 from .mrp_production import OPEN_PRODUCTION_STATES
 from .pico_unit import OPEN_STATES
 
@@ -79,12 +80,13 @@ class PicoMrpBatch(models.AbstractModel):
     def _lock_productions_of(self, units):
         """Lock the MOs holding ``units``; return {unit id: MO}."""
         units.flush_recordset(["production_id"])
-        self.env.cr.execute(
-            """SELECT u.id, p.id FROM pico_unit u
-                 JOIN mrp_production p ON p.id = u.production_id
-                WHERE u.id = ANY(%s) ORDER BY p.id FOR UPDATE OF p""",
-            (units.ids,),
-        )
+        with expected_conflicts():  # a concurrent completion: retried by design
+            self.env.cr.execute(
+                """SELECT u.id, p.id FROM pico_unit u
+                     JOIN mrp_production p ON p.id = u.production_id
+                    WHERE u.id = ANY(%s) ORDER BY p.id FOR UPDATE OF p""",
+                (units.ids,),
+            )
         Production = self.env["mrp.production"]
         return {
             unit_id: Production.browse(mo_id)
