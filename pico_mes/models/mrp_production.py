@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_is_zero, float_round
 
+from .. import compat
 from .pico_unit import OPEN_PRODUCTION_STATES, OPEN_STATES, UNSTARTED_STATES
 
 UNIT_STATES = (
@@ -264,7 +265,9 @@ class MrpProduction(models.Model):
             self.product_qty, uom, round=False
         )
         whole = float_round(quantity, precision_digits=0)
-        digits = self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        digits = self.env["decimal.precision"].precision_get(
+            compat.PRODUCT_UOM_PRECISION
+        )
         if not float_is_zero(quantity - whole, precision_digits=digits):
             return None
         return int(whole)

@@ -8,10 +8,11 @@ from psycopg2 import OperationalError
 
 from odoo import api, fields, models
 
+from .. import compat
 from ..exceptions import PicoProcessingError
 from ..services.conflicts import CONFLICT_CODES, expected_conflicts
 from ..services.payload import parse_events
-from .pico_message import PROCESS_CRON, _testing
+from .pico_message import PROCESS_CRON
 
 _logger = logging.getLogger(__name__)
 
@@ -100,9 +101,7 @@ class PicoInbox(models.AbstractModel):
         if self.env.context.get("ir_cron_progress_id"):
             messages = self._claim_pending()
             self._process(messages)
-            self.env["ir.cron"]._notify_progress(
-                done=len(messages), remaining=self._count_pending()
-            )
+            compat.cron_progress(self.env, len(messages), self._count_pending())
             return
         while messages := self._claim_pending():
             self._process(messages)
@@ -157,7 +156,7 @@ class PicoInbox(models.AbstractModel):
     def _process(self, messages):
         """Apply each group of ``_processing_groups`` in its own transaction (a
         savepoint inside tests)."""
-        testing = _testing()
+        testing = compat.testing()
         Message = self.env["pico.message"]
         for message_ids in self._processing_groups(messages):
             for attempt in range(INLINE_TRIES):

@@ -1,11 +1,11 @@
 import json
 import logging
-import threading
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .. import compat
 from ..exceptions import (  # noqa: F401 -- PicoProcessingError: for old imports
     PicoError,
     PicoProcessingError,
@@ -396,9 +396,5 @@ class PicoMessage(models.Model):
     @api.model
     def _commit_progress(self):
         """Make each step durable in production; tests keep their transaction."""
-        if not _testing():
+        if not compat.testing():
             self.env.cr.commit()  # pylint: disable=invalid-commit
-
-
-def _testing():
-    return getattr(threading.current_thread(), "testing", False)

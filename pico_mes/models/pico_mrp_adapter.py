@@ -4,6 +4,7 @@ from odoo import api, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_round
 
+from .. import compat
 from .mrp_production import OPEN_PRODUCTION_STATES
 from .pico_message import PicoProcessingError
 from .pico_unit import OPEN_STATES
@@ -100,7 +101,7 @@ class PicoMrpAdapter(models.AbstractModel):
         uom = production.product_uom_id
         one = production.product_id.uom_id._compute_quantity(1, uom)
         if finished_lot:
-            production.lot_producing_id = finished_lot
+            compat.set_producing_lot(production, finished_lot)
         self._set_component_lines(component_lines)
         production.qty_producing = one
         production.set_qty_producing()

@@ -4,6 +4,7 @@ from odoo import api, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 
+from .. import compat
 from ..exceptions import PicoProcessingError
 from ..services.conflicts import expected_conflicts
 from .mrp_production import OPEN_PRODUCTION_STATES
@@ -222,7 +223,7 @@ class PicoMrpBatch(models.AbstractModel):
         one = self._unit_qty(productions[:1])
         for production, chunk in zip(productions, chunks, strict=True):
             if chunk[0].lot:
-                production.lot_producing_id = chunk[0].lot
+                compat.set_producing_lot(production, chunk[0].lot)
             production.qty_producing = one * len(chunk)
             production.set_qty_producing()
         productions.move_raw_ids.filtered(lambda m: m.state != "cancel").picked = True

@@ -6,10 +6,11 @@ from psycopg2 import OperationalError
 from odoo import api, fields, models
 from odoo.tools import groupby
 
+from .. import compat
 from ..exceptions import PicoError, PicoIncompleteAnswer
 from ..services import documents
 from ..services.conflicts import CONFLICT_CODES, expected_conflicts
-from .pico_message import ALIASES_PER_REQUEST, DISPATCH_CRON, _testing
+from .pico_message import ALIASES_PER_REQUEST, DISPATCH_CRON
 
 _logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class PicoOutbox(models.AbstractModel):
         to run again at once. Called directly: deliver until nothing is due."""
         if self.env.context.get("ir_cron_progress_id"):
             done = self._dispatch_batch()
-            self.env["ir.cron"]._notify_progress(done=done, remaining=self._count_due())
+            compat.cron_progress(self.env, done, self._count_due())
             return
         for _round in range(MAX_ROUNDS):
             if not self._dispatch_batch():
@@ -63,7 +64,7 @@ class PicoOutbox(models.AbstractModel):
                 self._deliver_by_company(messages)
                 self.env["pico.message"]._commit_progress()
         except OperationalError as exc:
-            if exc.pgcode not in CONFLICT_CODES or _testing():
+            if exc.pgcode not in CONFLICT_CODES or compat.testing():
                 raise
             self.env.cr.rollback()
             self.env.invalidate_all()

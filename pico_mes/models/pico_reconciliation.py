@@ -2,6 +2,7 @@ import logging
 
 from odoo import api, models
 
+from .. import compat
 from ..exceptions import PicoError
 from ..services import documents
 from ..services.payload import PayloadError, parse_events
@@ -28,9 +29,7 @@ class PicoReconciliation(models.AbstractModel):
                 _logger.warning(
                     "PICO reconciliation failed for %s: %s", company.name, exc
                 )
-            self.env["ir.cron"]._notify_progress(
-                done=done + 1, remaining=len(companies) - done - 1
-            )
+            compat.cron_progress(self.env, 1, len(companies) - done - 1)
 
     @api.model
     def _reconcile_company(self, company):

@@ -11,9 +11,34 @@ import logging
 from odoo import Command
 from odoo.tests import Form, TransactionCase
 
+from odoo.addons.pico_mes import compat
+
 from pico_sim import DEMO_SEED, PicoSimulator  # installed by bin/test (pyproject.toml)
 
 TOKEN = "test-token-not-secret"
+
+
+def make_user(env, login, *group_xmlids, **values):
+    """An internal user in exactly these groups (xml ids), password = login."""
+    groups = [env.ref(xmlid).id for xmlid in group_xmlids]
+    return env["res.users"].create(
+        dict(
+            {"name": login, "login": login, "password": login},
+            **values,
+            **{compat.USER_GROUPS_FIELD: [Command.set(groups)]},
+        )
+    )
+
+
+def add_groups(user, *group_xmlids):
+    """Give ``user`` these groups (xml ids) as well."""
+    groups = [user.env.ref(xmlid).id for xmlid in group_xmlids]
+    user.write({compat.USER_GROUPS_FIELD: [Command.link(g) for g in groups]})
+
+
+def production_family(production):
+    """The MOs split or backordered from ``production``'s order, with it."""
+    return compat.production_family(production)
 
 
 class PicoSimulatorMixin:
@@ -71,12 +96,8 @@ class PicoCommon(PicoSimulatorMixin):
                 product, cls.stock_location, quantity
             )
         cls.driver_lots = cls.stock_serials(cls.driver, "DRV", 12)
-        cls.mrp_user = cls.env["res.users"].create(
-            {
-                "name": "Mia Manufacturing",
-                "login": "pico-mrp-user",
-                "groups_id": [Command.set([cls.env.ref("mrp.group_mrp_user").id])],
-            }
+        cls.mrp_user = make_user(
+            cls.env, "pico-mrp-user", "mrp.group_mrp_user", name="Mia Manufacturing"
         )
 
     @classmethod

@@ -8,7 +8,7 @@ from pico_sim import work_instructions
 from pico_sim.schema import SDL_PATH as SCHEMA
 
 from ..services import bom_transfer
-from .common import PicoTransactionCase
+from .common import PicoTransactionCase, add_groups, production_family
 
 
 @tagged("post_install", "-at_install")
@@ -18,7 +18,7 @@ class TestBomTransfer(PicoTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.groups_id |= cls.env.ref("mrp.group_mrp_routings")
+        add_groups(cls.env.user, "mrp.group_mrp_routings")
         cls.bench, cls.tester = cls.env["mrp.workcenter"].create(
             [{"name": "Assembly Bench"}, {"name": "Test Rig"}]
         )
@@ -108,7 +108,7 @@ class TestBomTransfer(PicoTransactionCase):
         for index in range(2):
             self.sim.complete_unit(production.pico_order_ref, operation.pico_id, index)
         self.env["pico.reconciliation"]._reconcile_company(self.company)
-        family = production.procurement_group_id.mrp_production_ids
+        family = production_family(production)
         self.assertEqual(set(family.mapped("state")), {"done"})
         self.assertEqual(self.stock(self.chair), 2)
 

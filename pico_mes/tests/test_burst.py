@@ -4,7 +4,7 @@ from odoo.tests import tagged
 
 from ..models import pico_inbox
 from ..services.payload import parse_events
-from .common import PicoTransactionCase
+from .common import PicoTransactionCase, production_family
 
 
 @tagged("post_install", "-at_install")
@@ -37,7 +37,7 @@ class TestBurst(PicoTransactionCase):
         return self.sim.complete_unit(production.pico_order_ref, "op-sensor-kit", index)
 
     def family(self, production):
-        return production.procurement_group_id.mrp_production_ids.sorted("id")
+        return production_family(production).sorted("id")
 
     def chain(self, production):
         """The MO chain as data that does not depend on the order's name."""

@@ -1,7 +1,7 @@
 from odoo.tests import tagged
 
 from ..services.payload import parse_events
-from .common import PicoTransactionCase
+from .common import PicoTransactionCase, add_groups, production_family
 
 
 @tagged("post_install", "-at_install")
@@ -59,7 +59,7 @@ class TestDashboard(PicoTransactionCase):
             (building.pico_units_in_progress, building.pico_units_sent), (1, 1)
         )
         self.assertEqual(building.pico_units_summary, "1 sent · 1 in progress")
-        backorder = half_built.procurement_group_id.mrp_production_ids - half_built
+        backorder = production_family(half_built) - half_built
         for production in half_built | backorder:  # one PICO order, same figures
             self.assertEqual(production.pico_order_status, "partly_done")
             self.assertEqual(
@@ -94,7 +94,7 @@ class TestDashboard(PicoTransactionCase):
 
     def test_planner_without_message_rights_sees_zero_not_an_error(self):
         planner = self.mrp_user
-        planner.groups_id |= self.env.ref("pico_mes.group_pico_user")
+        add_groups(planner, "pico_mes.group_pico_user")
         cards = self.env["pico.dashboard.card"].with_user(planner).search([])
         self.assertEqual(len(cards), 5)
         unmatched = cards.filtered(lambda c: c.code == "unmatched")

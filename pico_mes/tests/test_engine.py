@@ -4,14 +4,14 @@ from datetime import datetime
 
 from psycopg2 import OperationalError, errorcodes
 
-from odoo import SUPERUSER_ID, Command, api
+from odoo import SUPERUSER_ID, api
 from odoo.exceptions import AccessError
 from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import TransactionCase, tagged
 
 from ..exceptions import PicoStateError
 from ..services.payload import OperationEvent, parse_events
-from .common import TOKEN, PicoTransactionCase
+from .common import TOKEN, PicoTransactionCase, make_user
 
 
 @tagged("post_install", "-at_install")
@@ -26,13 +26,7 @@ class TestEngine(PicoTransactionCase):
 
     @classmethod
     def make_user(cls, login, group):
-        return cls.env["res.users"].create(
-            {
-                "name": login,
-                "login": login,
-                "groups_id": [Command.set([cls.env.ref(group).id])],
-            }
-        )
+        return make_user(cls.env, login, group)
 
     def failed_save(self, quantity=1):
         production = self.make_mo(self.sensor, quantity)

@@ -4,7 +4,7 @@ from odoo import Command
 from odoo.tests import tagged
 
 from ..services.payload import parse_events
-from .common import PicoTransactionCase
+from .common import PicoTransactionCase, add_groups, production_family
 
 T0 = datetime(2026, 3, 2, 8, 0, 0)
 ASSEMBLY, TEST = "op-proc-assembly", "op-proc-test"
@@ -17,7 +17,7 @@ class TestFloorTimes(PicoTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.groups_id += cls.env.ref("mrp.group_mrp_routings")
+        add_groups(cls.env.user, "mrp.group_mrp_routings")
         cls.add_sim_processes()
         cls.assembly_wc = cls.env["mrp.workcenter"].create(
             {
@@ -159,7 +159,7 @@ class TestFloorTimes(PicoTransactionCase):
         self.assertEqual(len(production.pico_process_ids), 6)
         for index in range(3):
             self.receive(self.complete_lamp(production, index))
-        family = production.procurement_group_id.mrp_production_ids
+        family = production_family(production)
         self.assertEqual(len(family), 3)
         self.assertEqual(set(family.mapped("state")), {"done"})
         for mo in family:
@@ -225,7 +225,7 @@ class TestFloorTimes(PicoTransactionCase):
         self.receive(self.complete_process(production, 0, ASSEMBLY))
         self.receive(self.complete_process(production, 0, TEST))
         self.receive(self.complete_lamp(production, 0))
-        backorder = production.procurement_group_id.mrp_production_ids - production
+        backorder = production_family(production) - production
         self.assertEqual(backorder.pico_unit_ids.order_index, 1)
         # Unit 1's assembly time moved with the unit to the backorder.
         self.assertEqual(
@@ -346,7 +346,7 @@ class TestFloorTimes(PicoTransactionCase):
         )
         self.assertEqual(assembly_wo.state, "done")
         self.assertEqual(self.pico_logs(assembly_wo).pico_unit_id.order_index, 0)
-        backorder = production.procurement_group_id.mrp_production_ids - production
+        backorder = production_family(production) - production
         self.assertFalse(self.pico_logs(backorder.workorder_ids))
 
     def test_stations_and_operators_map_within_the_company_only(self):
@@ -385,7 +385,7 @@ class TestFloorTimes(PicoTransactionCase):
         events += [self.complete_lamp(production, index) for index in range(3)]
         messages, _dup = self.receive(events)
         self.assertEqual(set(messages.mapped("state")), {"done"})
-        family = production.procurement_group_id.mrp_production_ids
+        family = production_family(production)
         done = family.filtered(lambda p: p.state == "done")
         self.assertEqual(len(done), 3)
         for mo in done:

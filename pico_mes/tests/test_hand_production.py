@@ -2,7 +2,7 @@ from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
 from ..services.payload import parse_events
-from .common import PicoTransactionCase
+from .common import PicoTransactionCase, production_family
 
 
 @tagged("post_install", "-at_install")
@@ -38,7 +38,7 @@ class TestHandProduction(PicoTransactionCase):
         return {u.order_index: u.state for u in units}
 
     def family(self, production):
-        return production.procurement_group_id.mrp_production_ids
+        return production_family(production)
 
     def assert_note(self, production, text):
         bodies = " ".join(production.message_ids.mapped("body"))

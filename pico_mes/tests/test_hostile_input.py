@@ -4,7 +4,7 @@ import secrets
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .common import PicoCommon
+from .common import PicoCommon, production_family
 
 ROUTE = "/pico_mes/webhook"
 HEADER = "X-Pico-Webhook-Secret"
@@ -131,7 +131,7 @@ class TestHostileInput(PicoCommon, HttpCase):
         response = self.post(self.completion(production.pico_order_ref, index=None))
         self.assertEqual(response.status_code, 200, response.text)
         self.env.invalidate_all()
-        units = production.procurement_group_id.mrp_production_ids.pico_unit_ids
+        units = production_family(production).pico_unit_ids
         self.assertEqual(units.sorted("order_index").mapped("state"), ["done", "sent"])
         self.assertEqual(self.stock(self.sensor), 1)
 

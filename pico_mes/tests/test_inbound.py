@@ -1,7 +1,7 @@
 from odoo.tests import tagged
 
 from ..services.payload import parse_events
-from .common import PicoTransactionCase
+from .common import PicoTransactionCase, production_family
 
 
 @tagged("post_install", "-at_install")
@@ -27,7 +27,7 @@ class TestInbound(PicoTransactionCase):
         )
 
     def family(self, production):
-        return production.procurement_group_id.mrp_production_ids
+        return production_family(production)
 
     def assert_lamps_built(self, production, indexes):
         family = self.family(production)

@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
 from ..exceptions import PicoError
-from .common import TOKEN, PicoTransactionCase
+from .common import TOKEN, PicoTransactionCase, production_family
 
 
 @tagged("post_install", "-at_install")
@@ -267,7 +267,7 @@ class TestOutbound(PicoTransactionCase):
         split.production_detailed_vals_ids[0].quantity = 2
         split.production_detailed_vals_ids[1].quantity = 3
         split.action_split()
-        family = production.procurement_group_id.mrp_production_ids
+        family = production_family(production)
         self.assertEqual(len(family), 2)
         for member in family:
             self.assertEqual(member.pico_order_ref, production.pico_order_ref)
@@ -285,7 +285,7 @@ class TestOutbound(PicoTransactionCase):
         production.with_context(
             skip_backorder=True, mo_ids_to_backorder=production.ids
         ).button_mark_done()
-        backorder = production.procurement_group_id.mrp_production_ids - production
+        backorder = production_family(production) - production
         self.assertEqual(production.state, "done")
         self.assertEqual(production.pico_unit_ids.mapped("order_index"), [0])
         self.assertEqual(backorder.pico_unit_ids.mapped("order_index"), [1, 2])

@@ -2,7 +2,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
 from ..services.payload import parse_events
-from .common import PicoCommon, PicoTransactionCase
+from .common import PicoCommon, PicoTransactionCase, production_family
 
 
 @tagged("post_install", "-at_install")
@@ -32,7 +32,7 @@ class TestScrap(PicoTransactionCase):
         return sum(quants.mapped("quantity"))
 
     def family(self, production):
-        return production.procurement_group_id.mrp_production_ids
+        return production_family(production)
 
     def scrap(self, unit, reason, replace):
         wizard = (

@@ -3,7 +3,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
-from .common import PicoCommon, PicoTransactionCase
+from .common import PicoCommon, PicoTransactionCase, add_groups
 
 
 @tagged("post_install", "-at_install")
@@ -14,7 +14,7 @@ class TestMessageAndUnitAreServerWritten(PicoTransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.pico_manager = cls.mrp_user.copy({"login": "pico-security-manager"})
-        cls.pico_manager.groups_id |= cls.env.ref("pico_mes.group_pico_manager")
+        add_groups(cls.pico_manager, "pico_mes.group_pico_manager")
 
     def setUp(self):
         super().setUp()
@@ -71,7 +71,7 @@ class TestOverRpc(PicoCommon, HttpCase):
         cls.pico_manager = cls.mrp_user.copy(
             {"login": "pico-rpc-manager", "password": "pico-rpc-manager"}
         )
-        cls.pico_manager.groups_id |= cls.env.ref("pico_mes.group_pico_manager")
+        add_groups(cls.pico_manager, "pico_mes.group_pico_manager")
 
     def setUp(self):
         super().setUp()

@@ -3,7 +3,7 @@ from odoo.exceptions import AccessError
 from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import Form, tagged
 
-from .common import TOKEN, PicoTransactionCase
+from .common import TOKEN, PicoTransactionCase, add_groups
 
 
 @tagged("post_install", "-at_install")
@@ -20,7 +20,7 @@ class TestSettings(PicoTransactionCase):
 
     def test_secrets_are_for_settings_administrators_only(self):
         pico_manager = self.mrp_user.copy({"login": "pico-manager"})
-        pico_manager.groups_id |= self.env.ref("pico_mes.group_pico_manager")
+        add_groups(pico_manager, "pico_mes.group_pico_manager")
         for user in (self.mrp_user, pico_manager):
             company = self.company.with_user(user)
             company.invalidate_recordset()
@@ -38,7 +38,7 @@ class TestSettings(PicoTransactionCase):
                 "company_ids": [Command.set(other.ids)],
             }
         )
-        outsider.groups_id |= self.env.ref("pico_mes.group_pico_manager")
+        add_groups(outsider, "pico_mes.group_pico_manager")
         self.make_mo(self.sensor, 1)
         for model in ("pico.unit", "pico.message", "pico.operation"):
             self.assertFalse(self.env[model].with_user(outsider).search([]), model)

@@ -1,6 +1,6 @@
 from odoo.tests import HttpCase, tagged
 
-from .common import PicoCommon
+from .common import PicoCommon, add_groups
 
 
 @tagged("post_install", "-at_install")
@@ -11,9 +11,7 @@ class TestTours(PicoCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.setup_pico()
-        cls.env.ref("base.user_admin").groups_id |= cls.env.ref(
-            "pico_mes.group_pico_manager"
-        )
+        add_groups(cls.env.ref("base.user_admin"), "pico_mes.group_pico_manager")
 
     def setUp(self):
         super().setUp()

@@ -3,7 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..services.payload import parse_events
-from .common import PicoTransactionCase
+from .common import PicoTransactionCase, production_family
 
 
 @tagged("post_install", "-at_install")
@@ -45,7 +45,7 @@ class TestUnitsOfMeasure(PicoTransactionCase):
         return messages
 
     def family(self, production):
-        return production.procurement_group_id.mrp_production_ids
+        return production_family(production)
 
     def test_component_lot_quantity_in_the_product_uom(self):
         """500 g of a component stocked in kg consumes 0.5 kg, not 500 kg."""

@@ -3,7 +3,7 @@ import json
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .common import PicoCommon
+from .common import PicoCommon, production_family
 
 ROUTE = "/pico_mes/webhook"
 HEADER = "X-Pico-Webhook-Secret"
@@ -109,7 +109,7 @@ class TestWebhook(PicoCommon, HttpCase):
         for index in range(3):
             self.sim.complete_unit(production.pico_order_ref, "op-sensor-kit", index)
         self.assertEqual(self.deliver(), [200] * 6)
-        family = production.procurement_group_id.mrp_production_ids
+        family = production_family(production)
         self.assertEqual(set(family.mapped("state")), {"done"})
         self.assertEqual(self.stock(self.sensor), 3)
         self.assertEqual(self.stock(self.screw), 997)
@@ -128,7 +128,7 @@ class TestWebhook(PicoCommon, HttpCase):
                 consumed_serials={"PICO-LED-DRIVER": self.driver_lots[index].name},
             )
         self.assertEqual(self.deliver(), [200, 200])
-        family = production.procurement_group_id.mrp_production_ids
+        family = production_family(production)
         self.assertEqual(set(family.mapped("state")), {"done"})
         self.assertEqual(
             sorted(family.lot_producing_id.mapped("name")), ["WEB-LAMP-0", "WEB-LAMP-1"]
