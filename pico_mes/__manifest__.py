@@ -3,7 +3,7 @@
 {
     "name": "PICO MES Connector",
     "summary": "Manufacturing orders drive PICO; PICO completions close them",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",  # each server adds its series: 18.0.1.0.0, 19.0.1.0.0
     "category": "Manufacturing/Manufacturing",
     "website": "https://github.com/pico-mes/pico_mes",
     "author": "pico_mes contributors",
@@ -36,6 +36,7 @@
     "assets": {
         "web.assets_tests": ["pico_mes/static/tests/tours/**/*"],
     },
+    "post_init_hook": "post_init_hook",
     "installable": True,
     "application": False,
 }

@@ -3,6 +3,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.tools import html2plaintext
 
+from .. import compat
 from ..services import bom_transfer
 
 
@@ -35,6 +36,12 @@ class MrpRoutingWorkcenter(models.Model):
         copy=False,
         readonly=True,
         help="Why the automatic mapping needs a person.",
+    )
+    pico_instructions = fields.Html(
+        string="PICO Work Instructions",
+        help="What a BoM transfer sends PICO as this operation's instructions. "
+        "Left empty, Odoo's own text worksheet of the operation is sent where "
+        "the Odoo edition has one.",
     )
     pico_wi_process_id = fields.Char(
         string="PICO Process ID", compute="_compute_pico_wi_ids"
@@ -136,9 +143,7 @@ class MrpRoutingWorkcenter(models.Model):
             )
 
     def _pico_instructions(self):
-        """The operation's text worksheet (its note), or its Google Slide link."""
+        """The operation's PICO work instructions, else Odoo's own worksheet."""
         self.ensure_one()
-        text = html2plaintext(self.note or "").strip()
-        if self.worksheet_type == "google_slide" and self.worksheet_google_slide:
-            text = "\n".join(filter(None, [text, self.worksheet_google_slide]))
-        return text or None
+        text = html2plaintext(self.pico_instructions or "").strip()
+        return text or compat.operation_worksheet(self) or None

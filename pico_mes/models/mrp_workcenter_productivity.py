@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .. import compat
+
 
 class MrpWorkcenterProductivity(models.Model):
     _inherit = "mrp.workcenter.productivity"
@@ -19,13 +21,10 @@ class MrpWorkcenterProductivity(models.Model):
         help="PICO's cycle time; it is this log's duration.",
     )
 
-    _sql_constraints = [
-        (
-            "pico_unit_process_uniq",
-            "unique(pico_unit_id, pico_process_id)",
-            "PICO's time of one process of one unit is logged once.",
-        )
-    ]
+    _pico_unit_process_uniq = compat.Constraint(
+        "unique(pico_unit_id, pico_process_id)",
+        "PICO's time of one process of one unit is logged once.",
+    )
 
     @api.depends("date_end", "date_start", "pico_cycle_time")
     def _compute_duration(self):

@@ -2,6 +2,8 @@ from datetime import timedelta
 
 from odoo import fields, models
 
+from .. import compat
+
 COMPLETIONS_HOURS = 24
 
 
@@ -32,7 +34,7 @@ class PicoDashboardCard(models.Model):
     count = fields.Integer(compute="_compute_count")
     color = fields.Integer(compute="_compute_count")
 
-    _sql_constraints = [("code_uniq", "unique(code)", "One card per figure.")]
+    _code_uniq = compat.Constraint("unique(code)", "One card per figure.")
 
     def _compute_count(self):
         for card in self:

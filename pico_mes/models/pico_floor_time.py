@@ -3,6 +3,8 @@ from datetime import timedelta
 
 from odoo import api, models
 
+from .. import compat
+
 
 class PicoFloorTime(models.AbstractModel):
     """PICO's process times brought onto Odoo's work orders.
@@ -88,7 +90,7 @@ class PicoFloorTime(models.AbstractModel):
                 "pico_cycle_time": minutes,
             }
         )
-        if workorder.state in ("pending", "waiting", "ready"):
+        if workorder.state in compat.WORKORDER_NOT_STARTED:
             workorder.sudo().state = "progress"  # units are passing it
         return log
 

@@ -93,13 +93,9 @@ class PicoMessage(models.Model):
     )
     done_at = fields.Datetime(readonly=True)
 
-    _sql_constraints = [
-        (
-            "dedup_key_uniq",
-            "unique(company_id, dedup_key)",
-            "PICO delivered this event already.",
-        )
-    ]
+    _dedup_key_uniq = compat.Constraint(
+        "unique(company_id, dedup_key)", "PICO delivered this event already."
+    )
 
     def init(self):
         # the dispatcher's "no earlier open sibling" test, per company and order

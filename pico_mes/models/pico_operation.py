@@ -3,6 +3,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 
+from .. import compat
 from ..services import documents
 from ..services.payload import format_time, parse_time
 
@@ -60,13 +61,9 @@ class PicoOperation(models.Model):
         index=True,
     )
 
-    _sql_constraints = [
-        (
-            "pico_id_company_uniq",
-            "unique(pico_id, company_id)",
-            "A PICO operation is synced once per company.",
-        )
-    ]
+    _pico_id_company_uniq = compat.Constraint(
+        "unique(pico_id, company_id)", "A PICO operation is synced once per company."
+    )
 
     def _compute_product_tmpl_ids(self):
         templates = self._pico_mapped_templates()

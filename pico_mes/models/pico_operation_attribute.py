@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .. import compat
+
 
 class PicoOperationAttribute(models.Model):
     """A serialized component a PICO operation consumes (``consumedSerials``)."""
@@ -15,13 +17,9 @@ class PicoOperationAttribute(models.Model):
     external_id = fields.Char(string="Component Part Number", index=True)
     company_id = fields.Many2one(related="operation_id.company_id", store=True)
 
-    _sql_constraints = [
-        (
-            "operation_pico_id_uniq",
-            "unique(operation_id, pico_id)",
-            "An operation lists each consumed serial once.",
-        )
-    ]
+    _operation_pico_id_uniq = compat.Constraint(
+        "unique(operation_id, pico_id)", "An operation lists each consumed serial once."
+    )
 
     @api.depends("pico_id", "external_id", "operation_id.name")
     def _compute_display_name(self):

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from .. import compat
 from ..services import documents
 from ..services.payload import parse_time
 
@@ -38,13 +39,9 @@ class PicoProcess(models.Model):
     updated_at = fields.Datetime(string="Updated in PICO", readonly=True)
     company_id = fields.Many2one("res.company", required=True, index=True)
 
-    _sql_constraints = [
-        (
-            "link_uniq",
-            "unique(parent_id, operation_id)",
-            "PICO links a process to a product once.",
-        )
-    ]
+    _link_uniq = compat.Constraint(
+        "unique(parent_id, operation_id)", "PICO links a process to a product once."
+    )
 
     @api.model
     def _pico_sync_company(self, company):

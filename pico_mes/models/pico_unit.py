@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, float_is_zero, float_round
 
+from .. import compat
 from ..exceptions import PicoStateError
 
 OPEN_STATES = ("queued", "sent", "in_progress", "failed")
@@ -108,13 +109,10 @@ class PicoUnit(models.Model):
         "pico.unit", string="Replaced By", readonly=True, copy=False
     )
 
-    _sql_constraints = [
-        (
-            "pico_key_uniq",
-            "unique(company_id, external_order_id, operation_pico_id, order_index)",
-            "PICO orders each unit once per company.",
-        )
-    ]
+    _pico_key_uniq = compat.Constraint(
+        "unique(company_id, external_order_id, operation_pico_id, order_index)",
+        "PICO orders each unit once per company.",
+    )
 
     def init(self):
         self.env.cr.execute(

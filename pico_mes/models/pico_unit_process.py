@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .. import compat
+
 
 class PicoUnitProcess(models.Model):
     """One process PICO completed on one unit: when, where, by whom, how long.
@@ -45,10 +47,6 @@ class PicoUnitProcess(models.Model):
     )
     company_id = fields.Many2one("res.company", required=True, readonly=True)
 
-    _sql_constraints = [
-        (
-            "unit_process_uniq",
-            "unique(unit_id, process_pico_id)",
-            "PICO completes a process of a unit once.",
-        )
-    ]
+    _unit_process_uniq = compat.Constraint(
+        "unique(unit_id, process_pico_id)", "PICO completes a process of a unit once."
+    )

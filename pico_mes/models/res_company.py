@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import consteq
 
+from .. import compat
 from ..services import bom_transfer, documents
 from ..services.client import PicoClient, PicoError
 
@@ -88,13 +89,9 @@ class ResCompany(models.Model):
         "companies and databases sharing one PICO instance never collide.",
     )
 
-    _sql_constraints = [
-        (
-            "pico_order_prefix_uniq",
-            "unique(pico_order_prefix)",
-            "Each company needs its own PICO order prefix.",
-        )
-    ]
+    _pico_order_prefix_uniq = compat.Constraint(
+        "unique(pico_order_prefix)", "Each company needs its own PICO order prefix."
+    )
 
     def init(self):
         """Existing companies get their default prefix at install and upgrade."""

@@ -7,6 +7,7 @@ from odoo.tests import tagged
 from pico_sim import work_instructions
 from pico_sim.schema import SDL_PATH as SCHEMA
 
+from .. import compat
 from ..services import bom_transfer
 from .common import PicoTransactionCase, add_groups, production_family
 
@@ -30,7 +31,7 @@ class TestBomTransfer(PicoTransactionCase):
                     "name": "Fit the shade",
                     "workcenter_id": cls.bench.id,
                     "sequence": 1,
-                    "note": "<p>Screw the shade <b>tight</b>.</p>",
+                    "pico_instructions": "<p>Screw the shade <b>tight</b>.</p>",
                 }
             ),
             Command.create(
@@ -112,7 +113,12 @@ class TestBomTransfer(PicoTransactionCase):
         self.assertEqual(set(family.mapped("state")), {"done"})
         self.assertEqual(self.stock(self.chair), 2)
 
-        fit.write({"name": "Fit and glue the shade", "note": "<p>Glue first.</p>"})
+        fit.write(
+            {
+                "name": "Fit and glue the shade",
+                "pico_instructions": "<p>Glue first.</p>",
+            }
+        )
         operations_before = len(self.sim.operations())
         pico_operations_before = self.env["pico.operation"].search_count([])
         self.send()
@@ -130,6 +136,16 @@ class TestBomTransfer(PicoTransactionCase):
         )
         self.assertEqual(fit.pico_process_id.name, "Fit and glue the shade")
         self.assertEqual(self.chair_bom.pico_operation_id, operation)
+
+    def test_instructions_are_picos_field_else_odoos_own_worksheet(self):
+        fit, test = self.chair_bom.operation_ids.sorted("sequence")
+        worksheet = compat.worksheet_values("<p>From Odoo's worksheet.</p>")
+        (fit | test).write(worksheet)  # nothing where Odoo has no worksheet (19.0)
+        self.assertEqual(fit._pico_instructions(), "Screw the shade *tight*.")
+        self.assertEqual(
+            test._pico_instructions(),
+            "From Odoo's worksheet." if worksheet else None,
+        )
 
     def test_calls_go_in_order_and_wait_behind_a_failure(self):
         self.sim.set_faults(http_status=503, count=1)

@@ -105,14 +105,10 @@ class TestEngine(PicoTransactionCase):
     def test_under_the_cron_runner_one_batch_per_call_with_progress(self):
         production = self.make_mo(self.sensor, 2)
         production.action_cancel()  # the cancel waits for the save's batch
-        cron = self.env.ref("pico_mes.ir_cron_pico_dispatch")
-        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
-        outbox = self.env["pico.outbox"].with_context(ir_cron_progress_id=progress.id)
-        outbox._cron_dispatch()
-        self.assertEqual((progress.done, progress.remaining), (1, 1))
+        dispatch = self.env.ref("pico_mes.ir_cron_pico_dispatch")
+        self.assertEqual(self.run_one_cron_batch(dispatch), (1, 1))
         self.assertEqual(self.sim_orders(production), [(0, "open"), (1, "open")])
-        outbox._cron_dispatch()
-        self.assertEqual((progress.done, progress.remaining), (1, 0))
+        self.assertEqual(self.run_one_cron_batch(dispatch), (1, 0))
         self.assertEqual(
             self.sim_orders(production), [(0, "cancelled"), (1, "cancelled")]
         )
@@ -130,11 +126,8 @@ class TestEngine(PicoTransactionCase):
             ]
         )
         messages, _duplicates = self.env["pico.inbox"]._receive(self.company, events)
-        cron = self.env.ref("pico_mes.ir_cron_pico_process")
-        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
-        inbox = self.env["pico.inbox"].with_context(ir_cron_progress_id=progress.id)
-        inbox._cron_process()
-        self.assertEqual((progress.done, progress.remaining), (2, 0))
+        process = self.env.ref("pico_mes.ir_cron_pico_process")
+        self.assertEqual(self.run_one_cron_batch(process), (2, 0))
         self.assertEqual(set(messages.mapped("state")), {"unmatched"})
 
     def test_rotating_the_secret_keeps_the_old_one_until_pico_has_the_new(self):

@@ -355,6 +355,7 @@ class TestFloorTimes(PicoTransactionCase):
             {
                 "name": "Elsewhere",
                 "company_id": other.id,
+                "resource_calendar_id": other.resource_calendar_id.id,
                 "pico_station_names": "T-9",
             }
         )

@@ -1,5 +1,6 @@
 from odoo.tests import tagged
 
+from .. import compat
 from ..services.payload import parse_events
 from .common import PicoTransactionCase, production_family
 
@@ -33,7 +34,7 @@ class TestInbound(PicoTransactionCase):
         family = self.family(production)
         self.assertEqual(set(family.mapped("state")), {"done"})
         self.assertEqual(len(family), 3)
-        lots = family.lot_producing_id
+        lots = compat.producing_lots(family)
         self.assertEqual(
             sorted(lots.mapped("name")),
             sorted(f"LAMP-{production.pico_order_ref}-{i}" for i in indexes),
@@ -153,7 +154,7 @@ class TestInbound(PicoTransactionCase):
         event["endState"]["producedSerial"] = None
         event["reservedSerialNumber"] = "RESERVED-1"
         self.receive(event)
-        self.assertEqual(production.lot_producing_id.name, "RESERVED-1")
+        self.assertEqual(compat.producing_lots(production).name, "RESERVED-1")
 
     def test_unknown_component_serial(self):
         production = self.make_mo(self.lamp, 2)

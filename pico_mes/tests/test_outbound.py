@@ -5,6 +5,7 @@ from freezegun import freeze_time
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
+from .. import compat
 from ..exceptions import PicoError
 from .common import TOKEN, PicoTransactionCase, production_family
 
@@ -262,7 +263,7 @@ class TestOutbound(PicoTransactionCase):
                 default_production_id=production.id
             )
         )
-        wizard.counter = 2
+        compat.split_wizard_count(wizard, 2)
         split = wizard.save()
         split.production_detailed_vals_ids[0].quantity = 2
         split.production_detailed_vals_ids[1].quantity = 3
@@ -313,7 +314,7 @@ class TestOutbound(PicoTransactionCase):
         self.env["stock.warehouse.orderpoint"].create(
             {"product_id": self.sensor.id, "product_min_qty": 2, "product_max_qty": 4}
         )
-        self.env["procurement.group"].run_scheduler()
+        compat.run_scheduler(self.env)
         production = self.env["mrp.production"].search(
             [("product_id", "=", self.sensor.id)]
         )

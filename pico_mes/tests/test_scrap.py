@@ -1,6 +1,7 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
+from .. import compat
 from ..services.payload import parse_events
 from .common import PicoCommon, PicoTransactionCase, production_family
 
@@ -12,10 +13,9 @@ class TestScrap(PicoTransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.scrap_location = cls.env["stock.location"].search(
-            [("scrap_location", "=", True), ("company_id", "=", cls.company.id)],
-            order="id",
-            limit=1,
+        # where Odoo's scraps go, as a scrap of this company chooses it
+        cls.scrap_location = (
+            cls.env["stock.scrap"].new({"company_id": cls.company.id}).scrap_location_id
         )
 
     def receive(self, event):
@@ -102,7 +102,7 @@ class TestScrap(PicoTransactionCase):
         driver_scrap = unit.scrap_ids.filtered(lambda s: s.lot_id == scrapped_lot)
         self.assertIn(driver_scrap.name, texts[0])
         self.assertIn(f"Stock {self.scrap_location.name}", texts[0])
-        for lamp_lot in family.lot_producing_id:
+        for lamp_lot in compat.producing_lots(family):
             lines = report.with_context(
                 active_id=lamp_lot.id, model="stock.lot"
             ).get_lines()

@@ -23,7 +23,6 @@ class TestUnitsOfMeasure(PicoTransactionCase):
                 "is_storable": True,
                 "tracking": "lot",
                 "uom_id": cls.kg.id,
-                "uom_po_id": cls.kg.id,
             }
         )
         cls.copper_lot, cls.other_copper_lot = cls.env["stock.lot"].create(
@@ -55,11 +54,14 @@ class TestUnitsOfMeasure(PicoTransactionCase):
                     "product_id": self.copper.id,
                     "product_qty": 500,
                     "product_uom_id": self.gram.id,
-                    "manual_consumption": True,  # Odoo keeps the lines we set
                 }
             )
         ]
         production = self.make_mo(self.sensor, 2)
+        copper_move = production.move_raw_ids.filtered(
+            lambda m: m.product_id == self.copper
+        )
+        copper_move.manual_consumption = True  # Odoo keeps the lines we set
         self.dispatch()
         event = self.sim.complete_unit(
             production.pico_order_ref,
@@ -69,9 +71,6 @@ class TestUnitsOfMeasure(PicoTransactionCase):
         )
         message = self.receive(event)
         self.assertEqual(message.state, "done", message.error)
-        copper_move = production.move_raw_ids.filtered(
-            lambda m: m.product_id == self.copper
-        )
         self.assertEqual(copper_move.move_line_ids.lot_id, self.copper_lot)
         self.assertAlmostEqual(copper_move.move_line_ids.quantity_product_uom, 0.5)
         self.assertAlmostEqual(self.stock(self.copper, self.copper_lot), 9.5)
