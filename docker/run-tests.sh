@@ -17,7 +17,7 @@ db_password = $PGPASSWORD
 db_name = $DB
 dbfilter = ^$DB\$
 list_db = False
-without_demo = all
+without_demo = True
 CONF
 
 dropdb --if-exists "$DB"

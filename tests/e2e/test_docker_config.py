@@ -4,6 +4,7 @@ A client-side check (``docker compose config``): no Docker engine is needed.
 """
 
 import json
+import os
 import shutil
 import subprocess
 
@@ -38,3 +39,23 @@ def test_compose_config_is_valid(profile, services):
     assert result.returncode == 0, result.stderr
     config = json.loads(result.stdout)
     assert set(config["services"]) == services
+
+
+@pytest.mark.parametrize("series", ["18.0", "19.0"])
+def test_compose_builds_the_odoo_series_asked(series):
+    env = dict(os.environ, ODOO_SERIES=series)
+    command = ["docker", "compose", "-f", str(COMPOSE_FILE), "--profile", "test"]
+    result = subprocess.run(
+        [*command, "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout)
+    for name in ("odoo", "demo-init", "tests"):
+        service = config["services"][name]
+        assert service["build"]["args"]["ODOO_SERIES"] == series
+        assert service["image"].endswith(f":{series}")
+    assert config["volumes"]["db-data"]["name"] == f"pico-demo-{series}-db-data"

@@ -1,4 +1,4 @@
-"""docker/ stays the third way in, consistent with bin/odoo-env.sh: the same Odoo branch,
+"""docker/ stays the third way in, consistent with bin/odoo-env.sh: the same Odoo series,
 the same requirements files, and base images pinned to an exact release."""
 
 import re
@@ -10,6 +10,11 @@ OUR_IMAGES = re.compile(r"^pico-mes/")
 EXACT = re.compile(r"^[\w./-]+(:[\w.-]*\d+\.\d+[\w.-]*)?(@sha256:[0-9a-f]{64})?$")
 
 
+ODOO_ENV = (REPO / "bin" / "odoo-env.sh").read_text()
+SERIES = re.search(r"ODOO_SERIES_SUPPORTED=\(([\d. ]+)\)", ODOO_ENV)[1].split()
+DEFAULT_SERIES = re.search(r'ODOO_BRANCH="\$\{ODOO_BRANCH:-([\d.]+)\}"', ODOO_ENV)[1]
+
+
 def base_images():
     images = []
     for dockerfile in DOCKER.glob("*.Dockerfile"):
@@ -17,7 +22,9 @@ def base_images():
         for line in dockerfile.read_text().splitlines():
             match = re.match(r"FROM\s+(\S+)(?:\s+AS\s+(\S+))?", line, re.IGNORECASE)
             if match:
-                if match[1] not in stages:
+                # a stage named by the series: one of the stages above, each series
+                named = {match[1].replace("${ODOO_SERIES}", s) for s in SERIES}
+                if not named <= stages:
                     images.append(match[1])
                 stages.add(match[2])
     compose = (DOCKER / "docker-compose.yml").read_text()
@@ -33,13 +40,14 @@ def test_every_base_image_is_pinned_to_an_exact_release():
         assert tagged and EXACT.match(image), f"{image} is not pinned to a release"
 
 
-def test_the_image_runs_the_odoo_branch_of_the_local_set_up():
-    branch = re.search(
-        r'ODOO_BRANCH="\$\{ODOO_BRANCH:-([\d.]+)\}"',
-        (REPO / "bin" / "odoo-env.sh").read_text(),
-    )[1]
+def test_the_images_run_the_odoo_series_of_the_local_set_up():
     odoo_images = [i for i in base_images() if i.startswith("odoo:")]
-    assert odoo_images and all(i.startswith(f"odoo:{branch}-") for i in odoo_images)
+    assert sorted(i.split(":")[1].split("-")[0] for i in odoo_images) == SERIES
+    dockerfile = (DOCKER / "odoo.Dockerfile").read_text()
+    assert f"ARG ODOO_SERIES={DEFAULT_SERIES}" in dockerfile
+    compose = (DOCKER / "docker-compose.yml").read_text()
+    defaults = set(re.findall(r"\$\{ODOO_SERIES:-([\d.]+)\}", compose))
+    assert defaults == {DEFAULT_SERIES}
 
 
 def test_the_images_install_the_same_requirements_files():
