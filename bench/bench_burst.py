@@ -120,8 +120,13 @@ def odoo_headless_unit(env, production, serial, driver_lot):
     """Odoo alone, one unit: serial and component lot, produce 1, backorder the
     rest, mark done. Returns the backorder (or the MO when it was the last)."""
     if driver_lot:
-        production.lot_producing_id = env["stock.lot"].create(
-            {"name": serial, "product_id": production.product_id.id}
+        from odoo.addons.pico_mes import compat
+
+        compat.set_producing_lot(
+            production,
+            env["stock.lot"].create(
+                {"name": serial, "product_id": production.product_id.id}
+            ),
         )
         move = production.move_raw_ids.filtered(
             lambda m: m.product_id == driver_lot.product_id
@@ -140,9 +145,11 @@ def odoo_headless_unit(env, production, serial, driver_lot):
     assert production.state == "done"
     if last:
         return production
-    return production.procurement_group_id.mrp_production_ids.filtered(
-        lambda p: p.state != "done"
-    )[:1]
+    from odoo.addons.pico_mes import compat
+
+    return compat.production_family(production).filtered(lambda p: p.state != "done")[
+        :1
+    ]
 
 
 def print_per_unit(kind, size, result):

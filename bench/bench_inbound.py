@@ -154,8 +154,10 @@ def odoo_headless_unit(env, kits, kind, production, serial):
     """What a careful integrator writes with Odoo alone: one unit, with a backorder."""
     if kind == "serial":
         lamp, driver, _lots = kits["serial"]
-        production.lot_producing_id = env["stock.lot"].create(
-            {"name": serial, "product_id": lamp.id}
+        from odoo.addons.pico_mes import compat
+
+        compat.set_producing_lot(
+            production, env["stock.lot"].create({"name": serial, "product_id": lamp.id})
         )
         move = production.move_raw_ids.filtered(lambda m: m.product_id == driver)
         move.move_line_ids.unlink()

@@ -1,6 +1,6 @@
 """Products and BoMs the benchmarks build, mapped to the simulator's seed operations."""
 
-from odoo import Command
+from odoo.fields import Command  # importable before Odoo starts, on 18.0 and 19.0
 
 
 def make_product(env, code, name, tracking="none"):

@@ -119,13 +119,16 @@ reachable git URL or local repository, or ODOO_SRC to an Odoo $ODOO_BRANCH tree)
 # that are not Odoo Community: blobs are fetched for the checked-out paths only
 # (a partial clone), so a repository whose other blobs are missing still clones.
 git_clone_community() {
-    local source="$1" dest="$2" upload_pack="git -c uploadpack.allowFilter=true upload-pack"
+    local source="$1" dest="$2" local_options=()
     shift 2
-    # A local repository filters only when its upload-pack is told it may; the
-    # setting is kept for the checkout's own fetch of the blobs.
+    if [[ "$source" == file://* ]]; then
+        # A local repository filters only when its upload-pack is told it may; the
+        # setting is kept for the checkout's own fetch of the blobs.
+        local upload_pack="git -c uploadpack.allowFilter=true upload-pack"
+        local_options=(--upload-pack "$upload_pack" -c remote.origin.uploadpack="$upload_pack")
+    fi
     git clone --depth 1 --no-checkout --filter=blob:none "$@" \
-        --upload-pack "$upload_pack" -c remote.origin.uploadpack="$upload_pack" \
-        "$source" "$dest" || return 1
+        ${local_options[@]+"${local_options[@]}"} "$source" "$dest" || return 1
     git -C "$dest" sparse-checkout set --no-cone '/*' "${ODOO_NOT_COMMUNITY[@]/#/!/}" \
         && git -C "$dest" checkout --quiet
 }

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from odoo import Command
 
+from odoo.addons.pico_mes import compat
+
 DEMO_ORIGIN = "PICO demo"
 
 
@@ -194,8 +196,8 @@ def grant_admin_rights(env):
     missing = {name: True for name, group in wanted.items() if group not in implied}
     if missing:
         env["res.config.settings"].create(missing).execute()
-    groups = env.ref("mrp.group_mrp_manager") | env.ref("pico_mes.group_pico_manager")
-    env.ref("base.user_admin").groups_id = [Command.link(group.id) for group in groups]
+    for xmlid in ("mrp.group_mrp_manager", "pico_mes.group_pico_manager"):
+        compat.add_group_users(env.ref(xmlid), env.ref("base.user_admin"))
 
 
 def connect_pico(company, api_url, token, public_url):

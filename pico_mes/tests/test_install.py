@@ -86,3 +86,20 @@ class TestRoles(TransactionCase):
         self.assertEqual(compat.role_category(manager), category)
         self.assertIn(user, manager.implied_ids)
         self.assertIn(self.env.ref("mrp.group_mrp_user"), user.implied_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestSeriesNames(TransactionCase):
+    """What compat.py names exists in the Odoo series that runs."""
+
+    def test_names_of_fields_precisions_and_states_exist(self):
+        self.assertIn(compat.USER_GROUPS_FIELD, self.env["res.users"]._fields)
+        self.assertIn(compat.GROUP_USERS_FIELD, self.env["res.groups"]._fields)
+        self.assertTrue(
+            self.env["decimal.precision"].search(
+                [("name", "=", compat.PRODUCT_UOM_PRECISION)]
+            )
+        )
+        states = dict(self.env["mrp.workorder"]._fields["state"].selection)
+        self.assertLessEqual(set(compat.WORKORDER_NOT_STARTED), set(states))
+        self.assertNotIn("progress", compat.WORKORDER_NOT_STARTED)

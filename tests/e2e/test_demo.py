@@ -84,7 +84,7 @@ def built(odoo, order_ref: str, units: int) -> list[dict] | None:
     productions = odoo.search_read(
         "mrp.production",
         [("pico_order_ref", "=", order_ref)],
-        ["state", "qty_produced", "lot_producing_id"],
+        ["state", "qty_produced"],
     )
     done = all(p["state"] == "done" for p in productions)
     produced = sum(p["qty_produced"] for p in productions)
@@ -206,7 +206,15 @@ def test_serial_tracked_lamps_are_built_with_a_serial_each(pico, odoo):
     before = on_hand(odoo, expected_change(LAMP, 2))
     order_ref = confirm_new_order(odoo, LAMP, 2)
     productions = wait_until_built(odoo, order_ref, units=2)
-    serials = {p["lot_producing_id"][1] for p in productions if p["lot_producing_id"]}
+    finished = odoo.search_read(  # the serials the orders produced, on each series
+        "stock.move.line",
+        [
+            ("move_id.production_id", "in", [p["id"] for p in productions]),
+            ("lot_id", "!=", False),
+        ],
+        ["lot_id"],
+    )
+    serials = {line["lot_id"][1] for line in finished}
     assert len(productions) == 2 and len(serials) == 2, productions
     units = units_of(odoo, order_ref)
     assert {unit["lot_id"][1] for unit in units if unit["lot_id"]} == serials

@@ -8,6 +8,8 @@ the simulator, its operations synced and its webhooks registered.
 
 from odoo import Command
 
+from odoo.addons.pico_mes import compat
+
 SCREW_STOCK = 1_000_000
 BOARD_STOCK = 1_000_000
 
@@ -38,8 +40,8 @@ def load(env, api_url, token, base_url, driver_serials):
         Quant._update_available_quantity(driver, location, 1, lot_id=lot)
     settings = env["res.config.settings"].create({"group_stock_production_lot": True})
     settings.execute()
-    groups = env.ref("mrp.group_mrp_manager") | env.ref("pico_mes.group_pico_manager")
-    env.ref("base.user_admin").groups_id = [Command.link(g.id) for g in groups]
+    for xmlid in ("mrp.group_mrp_manager", "pico_mes.group_pico_manager"):
+        compat.add_group_users(env.ref(xmlid), env.ref("base.user_admin"))
     env["ir.config_parameter"].set_param("web.base.url", base_url)
     company = env.company
     company.write(

@@ -286,7 +286,9 @@ class Stack:
             try:
                 return self.rpc.call("ir.cron", "method_direct_trigger", [cron_id])
             except Exception as exc:
-                if "currently being executed" not in str(exc):
+                # Odoo 18.0's words, then 19.0's
+                busy = ("currently being executed", "already executing")
+                if not any(words in str(exc) for words in busy):
                     raise
                 if busy_ok:
                     return None

@@ -51,9 +51,10 @@ def scratch(tmp_path_factory, odoo_repo):
     return var, env
 
 
-def series_path(var, name):
+def series_path(var, name, extension=""):
     """var/odoo or var/venv for 18.0, var/odoo-19.0 or var/venv-19.0 for 19.0."""
-    return var / (name if release.series == "18.0" else f"{name}-{release.series}")
+    suffix = "" if release.series == "18.0" else f"-{release.series}"
+    return var / f"{name}{suffix}{extension}"
 
 
 def fake_odoo_tree(root, requirements):
@@ -101,7 +102,7 @@ def test_a_clone_that_fails_says_what_and_how_to_retry(scratch):
 def test_an_interrupted_first_run_recovers(scratch):
     var, env = scratch
     process = bootstrap(env)
-    log = var / "bootstrap-pip.log"
+    log = series_path(var, "bootstrap-pip", ".log")
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and process.poll() is None:
         if log.exists() and "Collecting" in log.read_text(errors="replace"):
@@ -226,7 +227,8 @@ def test_odoo_of_a_system_python_that_refuses_pip_gets_a_virtualenv_beside_it(
     var = tmp_path / "var"
     env = dict(os.environ, PICO_VAR=str(var), PATH=f"{bin_dir}:{os.environ['PATH']}")
     env["PYTHONPATH"] = f"{ODOO_TREE}:{site}"
-    for name in ("ODOO_SRC", "ODOO_VENV", "ODOO_BRANCH", "ODOO_BOOTSTRAP"):
+    env["ODOO_BRANCH"] = release.series
+    for name in ("ODOO_SRC", "ODOO_VENV", "ODOO_BOOTSTRAP"):
         env.pop(name, None)
     script = f"""set -euo pipefail; source "{REPO}/bin/lib.sh"; require_odoo
         echo "PYTHON=$PYTHON" &&
