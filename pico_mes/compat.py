@@ -130,6 +130,14 @@ def worksheet_values(html):
     return {"worksheet_type": "text", "note": html}
 
 
+def stock_move_description(product):
+    """What a new stock move needs to describe it: its required ``name``
+    (18.0); moves have no name since 19.0."""
+    if SERIES >= 19:
+        return {}
+    return {"name": product.display_name}
+
+
 def split_wizard_count(wizard, count):
     """Ask Odoo's split wizard (a ``Form``) for ``count`` orders: ``counter``
     (18.0) gave way to ``max_batch_size`` (19.0), which the count derives from."""
