@@ -19,7 +19,8 @@
 ODOO_SERIES_SUPPORTED=(18.0 19.0)
 ODOO_OFFICIAL_REPO="https://github.com/odoo/odoo.git"
 # Paths some Odoo repositories carry that are not Odoo Community (LGPL): never taken
-# into a tree (a snapshot with Odoo Enterprise and OEEL-licensed addons beside it).
+# into a tree (a snapshot with Odoo Enterprise and OEEL-licensed addons beside it);
+# any other addon whose manifest names the OEEL licence is left out as well.
 ODOO_NOT_COMMUNITY=(odoo/enterprise custom-addons addons/certificate addons/l10n_hr_edi
     addons/project_hr_skills)
 # Debian packages that Odoo's pinned requirements build against (psycopg2, python-ldap).
@@ -118,8 +119,10 @@ reachable git URL or local repository, or ODOO_SRC to an Odoo $ODOO_BRANCH tree)
 # git_clone_community SOURCE DEST [git clone options]: a shallow clone without the paths
 # that are not Odoo Community: blobs are fetched for the checked-out paths only
 # (a partial clone), so a repository whose other blobs are missing still clones.
+# The addons' manifests come first, to leave out those under Odoo's Enterprise
+# licence (Odoo's own repository carries a few).
 git_clone_community() {
-    local source="$1" dest="$2" local_options=()
+    local source="$1" dest="$2" local_options=() excluded=("${ODOO_NOT_COMMUNITY[@]}") addon
     shift 2
     if [[ "$source" == file://* ]]; then
         # A local repository filters only when its upload-pack is told it may; the
@@ -129,15 +132,27 @@ git_clone_community() {
     fi
     git clone --depth 1 --no-checkout --filter=blob:none "$@" \
         ${local_options[@]+"${local_options[@]}"} "$source" "$dest" || return 1
-    git -C "$dest" sparse-checkout set --no-cone '/*' "${ODOO_NOT_COMMUNITY[@]/#/!/}" \
-        && git -C "$dest" checkout --quiet
+    git -C "$dest" sparse-checkout set --no-cone '/addons/*/__manifest__.py' \
+        '/odoo/addons/*/__manifest__.py' "${excluded[@]/#/!/}" || return 1
+    git -C "$dest" checkout --quiet || return 1
+    while IFS= read -r addon; do
+        excluded+=("$addon")
+    done < <(odoo_enterprise_addons "$dest")
+    git -C "$dest" sparse-checkout set --no-cone '/*' "${excluded[@]/#/!/}"
+}
+
+# odoo_enterprise_addons TREE: the addons of TREE whose manifest names Odoo's
+# Enterprise licence (OEEL), as paths relative to TREE.
+odoo_enterprise_addons() {
+    (cd "$1" && grep -lE "[\"']license[\"'][[:space:]]*:[[:space:]]*[\"']OEEL" \
+        addons/*/__manifest__.py odoo/addons/*/__manifest__.py 2>/dev/null) \
+        | sed 's|/__manifest__\.py$||' || true
 }
 
 # odoo_check_community TREE: no addon of TREE is under Odoo's Enterprise licence.
 odoo_check_community() {
     local found
-    found="$(grep -lE "[\"']license[\"'][[:space:]]*:[[:space:]]*[\"']OEEL" \
-        "$1"/addons/*/__manifest__.py "$1"/odoo/addons/*/__manifest__.py 2>/dev/null || true)"
+    found="$(odoo_enterprise_addons "$1")"
     [ -z "$found" ] || die "the Odoo tree in $1 holds addons under Odoo's Enterprise licence,
 which pico_mes never loads: ${found//$'\n'/, }"
 }

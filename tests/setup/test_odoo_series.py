@@ -57,7 +57,7 @@ def snapshot_with_enterprise(path):
         path,
         "19.0",
         extra={
-            ENTERPRISE_FILE: oeel,
+            ENTERPRISE_FILE: "{'name': 'Quality', 'license': 'OEEL-1'}\n",  # its own blob
             "custom-addons/theirs/__manifest__.py": oeel,
             "addons/certificate/__manifest__.py": oeel,
             "addons/l10n_hr_edi/__manifest__.py": oeel,
@@ -143,16 +143,22 @@ def test_the_series_sit_side_by_side(tmp_path):
     assert output.strip() == "_19_0|-19.0"
 
 
-def test_an_addon_under_the_enterprise_licence_is_refused(tmp_path):
+def test_addons_under_the_enterprise_licence_are_left_out(tmp_path):
     repo = make_repo(
         tmp_path / "repo",
         "19.0",
-        extra={"addons/theirs/__manifest__.py": "{'license': 'OEEL-1'}\n"},
+        extra={
+            "addons/theirs/__manifest__.py": "{'license': 'OEEL-1'}\n",
+            "addons/theirs/models.py": "# not Community\n",
+            "odoo/addons/also_theirs/__manifest__.py": '{"license": "OEEL-1"}\n',
+        },
     )
     status, output = clone(tmp_path, repo, "19.0")
-    assert status != 0
-    assert "Enterprise licence" in output and "addons/theirs" in output
-    assert not (tmp_path / "var" / "odoo-19.0").exists()
+    assert status == 0, output
+    tree = tmp_path / "var" / "odoo-19.0"
+    assert (tree / "addons" / "mrp" / "__manifest__.py").exists()
+    assert not (tree / "addons" / "theirs").exists()
+    assert not (tree / "odoo" / "addons" / "also_theirs").exists()
 
 
 def test_odoo_src_of_another_series_than_asked_is_refused(tmp_path):
