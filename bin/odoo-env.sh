@@ -99,7 +99,7 @@ odoo_clone() {
         [ -d "$source" ] && source="file://$(cd "$source" && pwd)"  # --depth needs a URL
         rm -rf "$into.part"
         install_debs git >&2
-        say "Cloning Odoo $ODOO_BRANCH from $source into $into (a shallow clone, 0.4-1.2 GB)" >&2
+        say "Cloning Odoo $ODOO_BRANCH from $source into $into (a shallow clone, about 1.5 GB)" >&2
         if ! git_clone_community "$source" "$into.part" --branch "$ODOO_BRANCH" >&2; then
             # A mirror may keep the series on its default branch: take it, then check it.
             rm -rf "$into.part"
@@ -172,7 +172,10 @@ odoo_venv() {
         sed -E 's/^cbor2==5\.4\.2/cbor2==5.6.2/' "$src/requirements.txt" > "${requirements[0]}"  # 5.4.2 no longer builds
     fi
     requirements+=("$REPO/requirements.txt" "$REPO/requirements-test.txt")
-    stamp="$(cat "${requirements[@]}" | cksum | cut -d' ' -f1) ${src:-beside $base}"
+    # gevent, as Odoo pins it, imports pkg_resources, which setuptools 81 dropped:
+    # without it Odoo's gevent worker (prefork) dies at start.
+    local tools=(pip wheel "setuptools<81")
+    stamp="$(cat "${requirements[@]}" | cksum | cut -d' ' -f1) ${src:-beside $base} ${tools[*]}"
     if [ -f "$ODOO_VENV/.pico-ready" ] && grep -qxF "$stamp" "$ODOO_VENV/.pico-ready"; then
         return 0
     fi
@@ -192,7 +195,7 @@ odoo_venv() {
     local log="$VAR/bootstrap-pip$ODOO_SERIES_SUFFIX.log" requirement_files=()
     for requirement in "${requirements[@]}"; do requirement_files+=(-r "$requirement"); done
     say "Installing the Python requirements into $ODOO_VENV (a few minutes the first time; log: $log)"
-    "${pip[@]}" -q --upgrade pip wheel setuptools > "$log" 2>&1 || venv_failed "$log"
+    "${pip[@]}" -q --upgrade "${tools[@]}" > "$log" 2>&1 || venv_failed "$log"
     run_logged "$log" "^(Collecting|Building wheel for|Successfully installed)" \
         "${pip[@]}" "${requirement_files[@]}" || venv_failed "$log"
     if [ -n "$src" ]; then
