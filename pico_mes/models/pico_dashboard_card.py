@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 COMPLETIONS_HOURS = 24
 
@@ -34,6 +34,7 @@ class PicoDashboardCard(models.Model):
 
     _sql_constraints = [("code_uniq", "unique(code)", "One card per figure.")]
 
+    @api.depends_context("uid", "allowed_company_ids")
     def _compute_count(self):
         for card in self:
             model, domain = card._pico_target()
@@ -62,7 +63,7 @@ class PicoDashboardCard(models.Model):
             ]
         since = fields.Datetime.now() - timedelta(hours=COMPLETIONS_HOURS)
         return "pico.unit", companies + [
-            ("state", "=", "done"),
+            ("state", "in", ("done", "scrapped")),  # scrapped after PICO built it
             ("completed_at", ">=", fields.Datetime.to_string(since)),
         ]
 
