@@ -3,11 +3,12 @@
 ``build_history`` completes the open units of the given orders as the floor would
 have built them over the past ``hours``: each unit's processes back to back, at
 the times, stations and operators of ``WorkModel.plan``, more of them in the day
-shifts than at night. The last ``in_progress`` units (of products with processes)
-are left on the floor: their first processes are done, the last one is under way,
-and the auto-builder finishes them when it would have (``buildAfter``).
-Completions are published as any other, so a subscriber gets them by webhook,
-and an ERP asking for the completions of its open orders gets them too.
+shifts than at night. The last unit of each of the last ``in_progress`` orders
+(of products with processes) is left on the floor: its first processes are done,
+the last one is under way, and the auto-builder finishes it when it would have
+(``buildAfter``). Completions are published as any other, so a subscriber gets
+them by webhook, and an ERP asking for the completions of its open orders gets
+them too.
 """
 
 import random
@@ -42,8 +43,7 @@ def build_history(
     ]
     if not units:
         raise ValueError("no open unit in these orders")
-    with_processes = [key for key in units if sim.floor.processes(key[1])]
-    held = with_processes[len(with_processes) - in_progress :] if in_progress else []
+    held = _on_the_floor(sim, units, in_progress)
     built = [key for key in units if key not in held]
     rng.shuffle(built)
     ends = sorted(_moments(rng, len(built), now - timedelta(hours=hours), now))
@@ -53,6 +53,21 @@ def build_history(
     for key in held:
         events += _leave_on_the_floor(sim, key, now)
     return {"built": len(built), "inProgress": len(held), "events": events}
+
+
+def _on_the_floor(sim, units, count: int) -> list:
+    """The last unit of each of the last ``count`` orders whose product has
+    processes (fewer orders: their units before their last, and so on)."""
+    by_order = {}
+    for key in units:
+        if sim.floor.processes(key[1]):
+            by_order.setdefault(key[0], []).append(key)
+    held = []
+    while len(held) < count and any(by_order.values()):
+        for keys in reversed(by_order.values()):
+            if keys and len(held) < count:
+                held.append(keys.pop())
+    return held
 
 
 def _leave_on_the_floor(sim, key, now: datetime) -> int:

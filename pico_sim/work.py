@@ -109,7 +109,12 @@ class WorkModel:
             profile = self.profile(process_id)
             minutes = profile.minutes * math.exp(rng.gauss(0.0, SPREAD))
             drawn.append(
-                [process_id, rng.choice(profile.stations), minutes, rng.choice(self.operators)]
+                [
+                    process_id,
+                    rng.choice(profile.stations),
+                    minutes,
+                    rng.choice(self.operators),
+                ]
             )
         if drawn and rng.random() < self.slow_share:
             slow = rng.randrange(len(drawn))

@@ -57,7 +57,11 @@ def test_processes_run_back_to_back_for_minutes_on_their_stations():
     assembly = [steps[0].minutes for steps in units]
     assert median(assembly) == pytest.approx(24, rel=0.05)
     assert min(assembly) < 22 and max(assembly) > 26, "times spread"
-    slow = [s for s in units if max(st.minutes / PROCESSES[st.process_id]["minutes"] for st in s) > 1.9]
+    slow = [
+        s
+        for s in units
+        if max(st.minutes / PROCESSES[st.process_id]["minutes"] for st in s) > 1.9
+    ]
     assert 0.02 < len(slow) / len(units) < 0.12, "an occasional slow unit"
     assert {s[0].operator for s in units} == set(OPERATORS)
 
@@ -127,7 +131,11 @@ def test_a_day_of_history_then_units_left_on_the_floor():
         before = datetime.now(UTC)
         result = sim.build_history(["WH/MO/00400", "WH/MO/00401"], 24, in_progress=2)
         assert result == {"built": 29, "inProgress": 2, "events": 28 * 3 + 1 + 2}
-        units = [e for e in sim.completions() if e["operation"]["id"] in (LAMP, "op-sensor-kit")]
+        units = [
+            e
+            for e in sim.completions()
+            if e["operation"]["id"] in (LAMP, "op-sensor-kit")
+        ]
         ends = [parse_time(e["at"]) for e in units]
         assert len(units) == 29
         assert min(ends) >= before - timedelta(hours=24, seconds=1)
