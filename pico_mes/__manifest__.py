@@ -31,9 +31,11 @@
         "wizard/pico_unit_scrap_wizard_views.xml",
         "views/pico_menus.xml",
         "views/pico_unit_process_views.xml",
+        "views/pico_operation_time_views.xml",
         "views/pico_dashboard_views.xml",
     ],
     "assets": {
+        "web.assets_backend": ["pico_mes/static/src/**/*"],
         "web.assets_tests": ["pico_mes/static/tests/tours/**/*"],
     },
     "installable": True,

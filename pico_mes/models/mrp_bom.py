@@ -55,12 +55,36 @@ class MrpBom(models.Model):
     pico_transfer_message_count = fields.Integer(compute="_compute_pico_transfer_state")
     pico_transfer_blocker = fields.Text(compute="_compute_pico_transfer_blocker")
     pico_transfer_offered = fields.Boolean(compute="_compute_pico_transfer_blocker")
+    pico_time_warning = fields.Text(
+        string="PICO Times Warning",
+        compute="_compute_pico_time_warning",
+        help="Operations whose fixed duration is far from PICO's median time.",
+    )
 
     @api.depends("pico_operation_id", "product_tmpl_id.pico_operation_id", "company_id")
     @api.depends_context("company")
     def _compute_pico_effective_operation_id(self):
         for bom in self:
             bom.pico_effective_operation_id = bom._pico_operation()
+
+    @api.depends_context("company")
+    def _compute_pico_time_warning(self):
+        for bom in self:
+            flagged = bom.operation_ids.filtered("pico_time_flagged")
+            bom.pico_time_warning = (
+                "\n".join(
+                    self.env._(
+                        "%(operation)s: Odoo expects %(expected).1f min, PICO's "
+                        "median is %(median).1f min (%(variance)+.0f %%).",
+                        operation=operation.name,
+                        expected=operation.time_cycle,
+                        median=operation.pico_median_time,
+                        variance=operation.pico_time_variance,
+                    )
+                    for operation in flagged
+                )
+                or False
+            )
 
     def _pico_operation(self, company=None):
         """The operation an order of ``company`` built with this BoM asks PICO for.

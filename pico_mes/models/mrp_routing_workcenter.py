@@ -1,9 +1,11 @@
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import html2plaintext
 
 from ..services import bom_transfer
+from .pico_operation_time import MEASURED_DAYS, TOLERANCE
 
 
 class MrpRoutingWorkcenter(models.Model):
@@ -36,6 +38,30 @@ class MrpRoutingWorkcenter(models.Model):
         readonly=True,
         help="Why the automatic mapping needs a person.",
     )
+    pico_time_count = fields.Integer(
+        string="PICO Times",
+        compute="_compute_pico_times",
+        help=f"PICO's times of this operation in the last {MEASURED_DAYS} days.",
+    )
+    pico_median_time = fields.Float(
+        string="PICO Median (min)",
+        digits=(16, 2),
+        compute="_compute_pico_times",
+        help="The median of PICO's times of this operation.",
+    )
+    pico_time_variance = fields.Float(
+        string="PICO Variance (%)",
+        digits=(16, 1),
+        compute="_compute_pico_times",
+        help="How much longer (negative: shorter) PICO's median is than the "
+        "expected duration.",
+    )
+    pico_time_flagged = fields.Boolean(
+        string="Far from PICO's Times",
+        compute="_compute_pico_times",
+        help=f"The fixed duration is more than {TOLERANCE:.0%} away from "
+        "PICO's median.",
+    )
     pico_wi_process_id = fields.Char(
         string="PICO Process ID", compute="_compute_pico_wi_ids"
     )
@@ -54,6 +80,51 @@ class MrpRoutingWorkcenter(models.Model):
             operation.pico_allowed_process_ids = (
                 product_operation.process_link_ids.operation_id | product_operation
             )
+
+    @api.depends_context("company")
+    def _compute_pico_times(self):
+        rows = {
+            row.operation_id: row
+            for row in self.env["pico.operation.time"]
+            .sudo()
+            .search(
+                [
+                    ("operation_id", "in", self.ids),
+                    ("company_id", "=", self.env.company.id),
+                ]
+            )
+        }
+        for operation in self:
+            row = rows.get(operation._origin)
+            operation.pico_time_count = row.time_count if row else 0
+            operation.pico_median_time = row.median_time if row else 0.0
+            operation.pico_time_variance = row.variance if row else 0.0
+            operation.pico_time_flagged = bool(row and row.flagged)
+
+    def action_pico_follow_times(self):
+        """Odoo computes the duration from tracked time: PICO's real times."""
+        self.write({"time_mode": "auto"})
+        return True
+
+    def action_view_pico_times(self):
+        self.ensure_one()
+        return self._pico_times_action(self.env.company)
+
+    def _pico_times_action(self, company):
+        """PICO's times of this operation behind its median."""
+        self.ensure_one()
+        since = fields.Datetime.now() - timedelta(days=MEASURED_DAYS)
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("PICO times of %(operation)s", operation=self.name),
+            "res_model": "pico.unit.process",
+            "view_mode": "list,pivot,graph",
+            "domain": [
+                ("bom_operation_id", "=", self.id),
+                ("company_id", "=", company.id),
+                ("completed_at", ">=", fields.Datetime.to_string(since)),
+            ],
+        }
 
     @api.onchange("pico_process_id")
     def _onchange_pico_process_id(self):
