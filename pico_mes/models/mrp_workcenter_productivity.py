@@ -18,6 +18,12 @@ class MrpWorkcenterProductivity(models.Model):
         readonly=True,
         help="PICO's cycle time; it is this log's duration.",
     )
+    pico_placeholder = fields.Boolean(
+        string="Expected Duration Stand-in",
+        readonly=True,
+        help="Odoo logged the expected duration when it closed the order before "
+        "PICO's time came; PICO's time replaces it.",
+    )
 
     _sql_constraints = [
         (
@@ -26,6 +32,30 @@ class MrpWorkcenterProductivity(models.Model):
             "PICO's time of one process of one unit is logged once.",
         )
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Odoo logs the expected duration of a work order without time when it
+        closes the order; for an order PICO produced (``pico_keep_unit_ids``),
+        that log stands in for PICO's time until it comes, then leaves: tracked
+        time (``time_mode = 'auto'``) takes PICO's times only."""
+        if self.env.context.get("pico_keep_unit_ids") is not None:
+            vals_list = [
+                vals if vals.get("pico_unit_id") else dict(vals, pico_placeholder=True)
+                for vals in vals_list
+            ]
+        logs = super().create(vals_list)
+        late = logs.filtered(
+            lambda log: log.pico_unit_id and log.workorder_id.state == "done"
+        )
+        if late:
+            self.sudo().search(
+                [
+                    ("workorder_id", "in", late.workorder_id.ids),
+                    ("pico_placeholder", "=", True),
+                ]
+            ).unlink()
+        return logs
 
     @api.depends("date_end", "date_start", "pico_cycle_time")
     def _compute_duration(self):
