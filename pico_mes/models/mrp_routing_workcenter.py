@@ -5,7 +5,8 @@ from odoo import api, fields, models
 from odoo.tools import html2plaintext
 
 from ..services import bom_transfer
-from .pico_operation_time import MEASURED_DAYS, TOLERANCE
+from . import pico_operation_time
+from .pico_operation_time import MEASURED_DAYS, MEDIAN_TIMES, TOLERANCE
 
 
 class MrpRoutingWorkcenter(models.Model):
@@ -41,13 +42,14 @@ class MrpRoutingWorkcenter(models.Model):
     pico_time_count = fields.Integer(
         string="PICO Times",
         compute="_compute_pico_times",
-        help=f"PICO's times of this operation in the last {MEASURED_DAYS} days.",
+        help=f"PICO's newest times of this operation (at most {MEDIAN_TIMES}, "
+        f"of the last {MEASURED_DAYS} days).",
     )
     pico_median_time = fields.Float(
         string="PICO Median (min)",
         digits=(16, 2),
         compute="_compute_pico_times",
-        help="The median of PICO's times of this operation.",
+        help="The median of PICO's newest times of this operation.",
     )
     pico_time_variance = fields.Float(
         string="PICO Variance (%)",
@@ -114,16 +116,22 @@ class MrpRoutingWorkcenter(models.Model):
         """PICO's times of this operation behind its median."""
         self.ensure_one()
         since = fields.Datetime.now() - timedelta(days=MEASURED_DAYS)
+        newest = self.env["pico.unit.process"].search(
+            [
+                ("bom_operation_id", "=", self.id),
+                ("company_id", "=", company.id),
+                ("cycle_time", "!=", False),
+                ("completed_at", ">=", fields.Datetime.to_string(since)),
+            ],
+            order="completed_at desc, id desc",
+            limit=pico_operation_time.MEDIAN_TIMES,
+        )
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("PICO times of %(operation)s", operation=self.name),
             "res_model": "pico.unit.process",
             "view_mode": "list,pivot,graph",
-            "domain": [
-                ("bom_operation_id", "=", self.id),
-                ("company_id", "=", company.id),
-                ("completed_at", ">=", fields.Datetime.to_string(since)),
-            ],
+            "domain": [("id", "in", newest.ids)],
         }
 
     @api.onchange("pico_process_id")

@@ -1,7 +1,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
-MEASURED_DAYS = 30  # PICO's median is taken over this many days of times
+MEASURED_DAYS = 30  # PICO's median is taken over the newest times of 30 days,
+MEDIAN_TIMES = 200  # at most these many: the floor as it is now, at a bounded cost
 TOLERANCE = 0.25  # an expected time further than this from the median is flagged
 MIN_TIMES = 5  # fewer PICO times than this flag nothing
 
@@ -9,7 +10,8 @@ MIN_TIMES = 5  # fewer PICO times than this flag nothing
 class PicoOperationTime(models.Model):
     """PICO's median time of a BoM operation against the time Odoo expects.
 
-    One row per BoM operation and company with PICO times in the last
+    One row per BoM operation mapped to a PICO process, and company, with PICO
+    times: the median of its newest ``MEDIAN_TIMES`` times of the last
     ``MEASURED_DAYS`` days (the process completions on the operation's work
     orders). Odoo's expected time is the operation's duration per unit: the
     fixed one, or, computed on tracked time, the mean of the last work orders
@@ -68,6 +70,7 @@ class PicoOperationTime(models.Model):
             "cycle_time",
         ],
         "mrp.routing.workcenter": [
+            "active",
             "bom_id",
             "pico_process_id",
             "time_cycle_manual",
@@ -75,7 +78,7 @@ class PicoOperationTime(models.Model):
             "time_mode_batch",
             "workcenter_id",
         ],
-        "mrp.bom": ["product_tmpl_id"],
+        "mrp.bom": ["company_id", "product_tmpl_id"],
         "mrp.workorder": [
             "date_finished",
             "duration",
@@ -87,43 +90,61 @@ class PicoOperationTime(models.Model):
 
     @property
     def _table_query(self):
+        """A row per mapped BoM operation and company with PICO times: their
+        median and count over the newest MEDIAN_TIMES (an index range per
+        row, whatever the history), and Odoo's expected time."""
         return SQL(
             """
-            WITH measured AS (
-                SELECT MIN(p.id) AS id,
-                       p.bom_operation_id AS operation_id,
-                       p.company_id,
-                       COUNT(*) AS time_count,
-                       percentile_cont(0.5) WITHIN GROUP (
-                           ORDER BY p.cycle_time::double precision
-                       ) AS median_time
-                  FROM pico_unit_process p
-                 WHERE p.bom_operation_id IS NOT NULL
-                   AND p.cycle_time IS NOT NULL
-                   AND p.completed_at >= (NOW() AT TIME ZONE 'UTC')
-                       - INTERVAL '1 day' * %(days)s
-              GROUP BY p.bom_operation_id, p.company_id
+            WITH mapped AS (
+                SELECT op.id AS operation_id, op.bom_id, bom.product_tmpl_id,
+                       op.workcenter_id, op.pico_process_id AS process_id,
+                       op.time_mode, op.time_mode_batch, op.time_cycle_manual,
+                       company.id AS company_id
+                  FROM mrp_routing_workcenter op
+                  JOIN mrp_bom bom ON bom.id = op.bom_id
+                  JOIN res_company company
+                    ON bom.company_id IS NULL OR bom.company_id = company.id
+                 WHERE op.pico_process_id IS NOT NULL AND op.active
+            ), measured AS (
+                SELECT m.*, times.id, times.time_count, times.median_time
+                  FROM mapped m
+            CROSS JOIN LATERAL (
+                    SELECT MIN(newest.id) AS id,
+                           COUNT(*) AS time_count,
+                           percentile_cont(0.5) WITHIN GROUP (
+                               ORDER BY newest.cycle_time
+                           ) AS median_time
+                      FROM (SELECT p.id, p.cycle_time::double precision AS cycle_time
+                              FROM pico_unit_process p
+                             WHERE p.bom_operation_id = m.operation_id
+                               AND p.company_id = m.company_id
+                               AND p.cycle_time IS NOT NULL
+                               AND p.completed_at >= (NOW() AT TIME ZONE 'UTC')
+                                   - INTERVAL '1 day' * %(days)s
+                          ORDER BY p.completed_at DESC, p.id DESC
+                             LIMIT %(times)s) newest
+                   ) times
+                 WHERE times.time_count > 0
             ), timed AS (
-                SELECT m.*, op.bom_id, bom.product_tmpl_id, op.workcenter_id,
-                       op.pico_process_id AS process_id, op.time_mode,
-                       CASE WHEN op.time_mode = 'auto' AND tracked.cycles > 0
+                SELECT m.id, m.operation_id, m.bom_id, m.product_tmpl_id,
+                       m.workcenter_id, m.process_id, m.company_id, m.time_mode,
+                       m.time_count, m.median_time,
+                       CASE WHEN m.time_mode = 'auto' AND tracked.cycles > 0
                             THEN tracked.duration / tracked.cycles
-                            ELSE op.time_cycle_manual
+                            ELSE m.time_cycle_manual
                        END AS expected_time
                   FROM measured m
-                  JOIN mrp_routing_workcenter op ON op.id = m.operation_id
-                  JOIN mrp_bom bom ON bom.id = op.bom_id
              LEFT JOIN LATERAL (
                     SELECT SUM(last.duration) AS duration,
                            SUM(CEIL(last.qty_produced)) AS cycles
                       FROM (SELECT wo.duration, wo.qty_produced
                               FROM mrp_workorder wo
-                             WHERE wo.operation_id = op.id
+                             WHERE wo.operation_id = m.operation_id
                                AND wo.state = 'done'
                                AND wo.qty_produced > 0
                           ORDER BY wo.date_finished DESC, wo.id DESC
-                             LIMIT op.time_mode_batch) last
-                   ) tracked ON op.time_mode = 'auto'
+                             LIMIT m.time_mode_batch) last
+                   ) tracked ON m.time_mode = 'auto'
             )
             SELECT t.*,
                    100.0 * (t.median_time - t.expected_time)
@@ -137,6 +158,7 @@ class PicoOperationTime(models.Model):
               FROM timed t
             """,
             days=MEASURED_DAYS,
+            times=MEDIAN_TIMES,
             min_times=MIN_TIMES,
             tolerance=TOLERANCE,
         )

@@ -82,7 +82,7 @@ class PicoUnit(models.Model):
     produced_serial = fields.Char(readonly=True)
     consumed_serials = fields.Char(readonly=True)
     started_at = fields.Datetime(readonly=True)
-    completed_at = fields.Datetime(readonly=True)
+    completed_at = fields.Datetime(readonly=True, index="btree_not_null")
     completed_hour = fields.Char(
         string="Completion Hour",
         compute="_compute_completed_hour",

@@ -68,9 +68,9 @@ class PicoUnitProcess(models.Model):
 
     def init(self):
         self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS pico_unit_process_operation_time_idx"
-            " ON pico_unit_process (bom_operation_id, completed_at)"
-            " INCLUDE (company_id, cycle_time) WHERE bom_operation_id IS NOT NULL"
+            "CREATE INDEX IF NOT EXISTS pico_unit_process_operation_newest_idx"
+            " ON pico_unit_process (bom_operation_id, company_id, completed_at, id)"
+            " INCLUDE (cycle_time) WHERE bom_operation_id IS NOT NULL"
         )
 
     def _read_group_select(self, aggregate_spec, query):

@@ -1,6 +1,7 @@
 from collections import Counter
 from datetime import timedelta
 from statistics import median
+from unittest.mock import patch
 
 import pytz
 from lxml import etree
@@ -8,6 +9,7 @@ from lxml import etree
 from odoo import Command, fields
 from odoo.tests import Form, HttpCase, tagged
 
+from ..models import pico_operation_time
 from ..services.payload import parse_events
 from .common import (
     TOKEN,
@@ -532,6 +534,19 @@ class TestDashboardPictures(DashboardFloor, PicoTransactionCase):
         self.assertFalse(self.lamp_bom.pico_time_warning)
         self.assertAlmostEqual(test.expected_time, self.test_op.time_cycle)
         self.assertEqual(card.count, 0)
+
+    def test_the_median_is_over_the_newest_times(self):
+        self.build_the_floor()
+        with patch.object(pico_operation_time, "MEDIAN_TIMES", 3):
+            row = self.env["pico.operation.time"].search(
+                [("operation_id", "=", self.test_op.id)]
+            )
+            action = self.test_op.action_view_pico_times()
+            times = self.env["pico.unit.process"].search(action["domain"])
+            # The lamps built an hour ago (Test: 5 and 6 min) and 3 hours ago (7).
+            self.assertEqual(sorted(times.mapped("cycle_time")), [5, 6, 7])
+            self.assertEqual((row.time_count, row.median_time), (3, 6))
+            self.assertEqual(self.test_op.pico_time_count, 3)
 
     def test_planner_sees_the_pictures(self):
         self.build_the_floor()
