@@ -38,6 +38,13 @@
         "web.assets_backend": ["pico_mes/static/src/**/*"],
         "web.assets_tests": ["pico_mes/static/tests/tours/**/*"],
     },
+    "images": [
+        "static/description/screenshot_dashboard.png",
+        "static/description/screenshot_production.png",
+        "static/description/screenshot_cycle_times.png",
+        "static/description/screenshot_bom.png",
+        "static/description/screenshot_simulator.png",
+    ],
     "installable": True,
     "application": False,
 }

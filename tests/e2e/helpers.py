@@ -1,6 +1,7 @@
 """Clients for the live demo: Odoo over JSON-RPC, the simulator's control API, and
 the demo's processes, restartable per test and always stopped."""
 
+import os
 import time
 from pathlib import Path
 
@@ -9,8 +10,10 @@ import requests
 from demo.stack import DemoConfig, odoo_server, simulator
 
 REPO = Path(__file__).resolve().parents[2]
-E2E_DB = "pico_e2e"
-ODOO_PORT, SIM_PORT = 8079, 8078
+# Overridable, so that two runs on one machine use their own database and ports.
+E2E_DB = os.environ.get("PICO_E2E_DB", "pico_e2e")
+ODOO_PORT = int(os.environ.get("PICO_E2E_ODOO_PORT", "8079"))
+SIM_PORT = int(os.environ.get("PICO_E2E_SIM_PORT", "8078"))
 AUTO_BUILD = 1  # seconds PICO takes to build a unit in these tests
 RPC_TIMEOUT = 120  # seconds for one request: a confirm or a cron run on 2 cores
 
