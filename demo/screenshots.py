@@ -37,6 +37,7 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-dev-shm-usage",
     "--hide-scrollbars",
     "--remote-debugging-port=0",
     f"--window-size={WIDTH},{HEIGHT}",
@@ -68,16 +69,15 @@ class Chromium:
         import websocket  # websocket-client: in requirements-test.txt
 
         self._profile = tempfile.mkdtemp(prefix="pico-screenshots-")
-        self._process = subprocess.Popen(
-            [
-                binary,
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={self._profile}",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self._log = Path(self._profile) / "chromium.log"
+        with self._log.open("wb") as log:
+            self._process = subprocess.Popen(
+                [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self._profile}"]
+                + ["about:blank"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_without_memory_limit,  # noqa: PLW1509
+            )
         port = self._devtools_port()
         page = next(
             target
@@ -107,7 +107,10 @@ class Chromium:
             if path.exists() and path.read_text().strip():
                 return int(path.read_text().splitlines()[0])
             if self._process.poll() is not None:
-                raise ScreenshotError("Chromium exited at start-up")
+                tail = self._log.read_text(errors="replace").strip().splitlines()
+                raise ScreenshotError(
+                    "Chromium exited at start-up:\n" + "\n".join(tail[-8:])
+                )
             time.sleep(0.1)
         raise ScreenshotError("Chromium did not open its DevTools port")
 
@@ -150,6 +153,16 @@ class Chromium:
         except subprocess.TimeoutExpired:
             self._process.kill()
         shutil.rmtree(self._profile, ignore_errors=True)
+
+
+def _without_memory_limit() -> None:
+    """Chromium reserves far more address space than it uses: a process under
+    Odoo's memory limit (an Odoo test server sets ``RLIMIT_AS``) lifts it for
+    Chromium, as Odoo's own test browser does."""
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
 
 
 def odoo_session(odoo_url: str, db: str, login: str, password: str) -> str:
