@@ -91,7 +91,7 @@ class MrpRoutingWorkcenter(models.Model):
             .sudo()
             .search(
                 [
-                    ("operation_id", "in", self.ids),
+                    ("operation_id", "in", self._origin.ids),
                     ("company_id", "=", self.env.company.id),
                 ]
             )

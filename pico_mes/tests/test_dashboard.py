@@ -535,6 +535,15 @@ class TestDashboardPictures(DashboardFloor, PicoTransactionCase):
         self.assertAlmostEqual(test.expected_time, self.test_op.time_cycle)
         self.assertEqual(card.count, 0)
 
+    def test_operations_being_edited_show_their_times(self):
+        """In a form, a new operation has no PICO time; an edited one keeps its."""
+        self.build_the_floor()
+        Operation = self.env["mrp.routing.workcenter"]
+        edited = Operation.new({"name": "Test again"}, origin=self.test_op)
+        new = Operation.new({"name": "Packing", "bom_id": self.lamp_bom.id})
+        self.assertEqual((edited.pico_time_count, edited.pico_median_time), (6, 7.5))
+        self.assertEqual((new.pico_time_count, new.pico_time_flagged), (0, False))
+
     def test_the_median_is_over_the_newest_times(self):
         self.build_the_floor()
         with patch.object(pico_operation_time, "MEDIAN_TIMES", 3):
