@@ -1,5 +1,9 @@
 from odoo import api, fields, models
 
+from ..access import check_engine_fields
+
+ENGINE_FIELDS = frozenset({"pico_placeholder"})
+
 
 class MrpWorkcenterProductivity(models.Model):
     _inherit = "mrp.workcenter.productivity"
@@ -39,6 +43,8 @@ class MrpWorkcenterProductivity(models.Model):
         closes the order; for an order PICO produced (``pico_keep_unit_ids``),
         that log stands in for PICO's time until it comes, then leaves: tracked
         time (``time_mode = 'auto'``) takes PICO's times only."""
+        for vals in vals_list:
+            check_engine_fields(self, ENGINE_FIELDS, vals)
         if self.env.context.get("pico_keep_unit_ids") is not None:
             vals_list = [
                 vals if vals.get("pico_unit_id") else dict(vals, pico_placeholder=True)
@@ -56,6 +62,10 @@ class MrpWorkcenterProductivity(models.Model):
                 ]
             ).unlink()
         return logs
+
+    def write(self, vals):
+        check_engine_fields(self, ENGINE_FIELDS, vals)
+        return super().write(vals)
 
     @api.depends("date_end", "date_start", "pico_cycle_time")
     def _compute_duration(self):
