@@ -323,7 +323,13 @@ class PicoInbox(models.AbstractModel):
         )
         if not all(self._apply_or_fail(m) for m in work_in_progress):
             return False
-        batches, rest = Batch._burst_batches(roots)
+        try:  # the MOs' row locks: a concurrent change is retried, as one by one
+            with expected_conflicts(), self.env.cr.savepoint():
+                batches, rest = Batch._burst_batches(roots)
+        except OperationalError as exc:
+            if exc.pgcode in CONFLICT_CODES:
+                return False
+            raise
         for production, items in batches.items():
             produced = self._produce_burst(production, items)
             if produced is None:
