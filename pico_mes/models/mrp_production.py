@@ -17,6 +17,7 @@ UNIT_STATES = (
     "scrapped",
 )
 CLOSED_UNIT_STATES = {"cancelled", "scrapped"}
+ATTENTION_ACTIVITY = "pico_mes.mail_activity_pico_attention"
 
 
 def order_status(states, has_error=False):
@@ -608,10 +609,15 @@ class MrpProduction(models.Model):
             production._pico_schedule_activity(error)
 
     def _pico_schedule_activity(self, note):
+        """One "PICO: action needed" task per MO: while one is open, a repeated
+        problem of the order adds none (each stays in the PICO messages)."""
         self.ensure_one()
+        attention = self.env.ref(ATTENTION_ACTIVITY)
+        if self.sudo().activity_ids.filtered(lambda a: a.activity_type_id == attention):
+            return
         user = self.user_id or self.env.ref("base.user_admin", raise_if_not_found=False)
         self.sudo().activity_schedule(
-            "pico_mes.mail_activity_pico_attention",
+            ATTENTION_ACTIVITY,
             note=note,
             user_id=user.id if user else self.env.uid,
         )

@@ -18,6 +18,8 @@ DISPATCH_CRON = "pico_mes.ir_cron_pico_dispatch"
 PROCESS_CRON = "pico_mes.ir_cron_pico_process"
 ALIASES_PER_REQUEST = 50
 MANAGER_GROUP = "pico_mes.group_pico_manager"
+DONE_RETENTION_DAYS = 90
+PROBLEM_RETENTION_DAYS = 180
 
 
 class PicoMessage(models.Model):
@@ -381,17 +383,39 @@ class PicoMessage(models.Model):
 
     @api.autovacuum
     def _gc_done_messages(self):
-        """Delete done messages past the retention period (days; 0 keeps all)."""
+        """Delete settled messages past their retention (days; 0 keeps all):
+        done and discarded ones after ``pico_mes.message_retention_days``,
+        unmatched ones and failed ones from PICO after the longer
+        ``pico_mes.problem_retention_days``. A failed message to PICO is kept:
+        it holds its order's later messages back until a person retries or
+        discards it."""
+        self._gc_messages(
+            "pico_mes.message_retention_days",
+            DONE_RETENTION_DAYS,
+            [("state", "in", ("done", "discarded"))],
+            "done_at",
+        )
+        self._gc_messages(
+            "pico_mes.problem_retention_days",
+            PROBLEM_RETENTION_DAYS,
+            [("state", "=", "unmatched")],
+            "done_at",
+        )
+        self._gc_messages(
+            "pico_mes.problem_retention_days",
+            PROBLEM_RETENTION_DAYS,
+            [("state", "=", "failed"), ("direction", "=", "in")],
+            "write_date",
+        )
+
+    @api.model
+    def _gc_messages(self, parameter, default_days, domain, date_field):
         days = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("pico_mes.message_retention_days", 90)
+            self.env["ir.config_parameter"].sudo().get_param(parameter, default_days)
         )
         if days > 0:
             limit = fields.Datetime.now() - timedelta(days=days)
-            self.search(
-                [("state", "in", ("done", "discarded")), ("done_at", "<", limit)]
-            ).unlink()
+            self.search([*domain, (date_field, "<", limit)]).unlink()
 
     @api.model
     def _commit_progress(self):
