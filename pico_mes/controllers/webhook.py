@@ -43,11 +43,13 @@ class PicoWebhookController(http.Controller):
         events, problems = parse_batch(decoded)
         if not events:
             return _answer(400, error="invalid event", problems=problems)
-        Message = env["pico.message"].with_company(company)
-        messages, duplicates = Message._receive(company, events)
+        Inbox = env["pico.inbox"].with_company(company)
+        messages, duplicates, ignored = Inbox._receive_delivery(company, events)
         request.env.cr.commit()  # pylint: disable=invalid-commit
         messages._process()  # what cannot be processed now stays for the cron
         counts = {"accepted": len(messages), "duplicates": duplicates}
+        if ignored:  # another company's or database's orders: not ours
+            counts["ignored"] = ignored
         if problems:  # the good events are kept; the sender learns about the others
             _logger.warning("PICO webhook refused part of a batch: %s", problems)
             return _answer(400, error="invalid event", problems=problems, **counts)

@@ -131,7 +131,16 @@ class PicoMessage(models.Model):
                 for part in self._split_inputs(vals)
             ]
         )
-        if messages:
+        copied = messages.filtered(
+            lambda m: m.order_ref and not m.company_id._pico_owns_order_ref(m.order_ref)
+        )
+        copied._set_withheld(
+            self.env._(
+                "An order of the database this copy was made from (another order "
+                "prefix): never sent from this copy."
+            )
+        )
+        if messages - copied:
             self._wake_dispatcher_at_commit()
         return messages
 
@@ -263,6 +272,18 @@ class PicoMessage(models.Model):
     def _set_discarded(self, reason):
         """Give up on a failed message: it no longer holds back its order."""
         self._check_state(("failed", "unmatched"), "discard")
+        self.write(
+            {
+                "state": "discarded",
+                "discard_reason": reason,
+                "done_at": fields.Datetime.now(),
+            }
+        )
+
+    def _set_withheld(self, reason):
+        """Never to be sent from this database: made under the order prefix of
+        the database it was copied from. Given up, with the reason."""
+        self._check_state(("pending", "failed"), "withhold")
         self.write(
             {
                 "state": "discarded",

@@ -31,6 +31,18 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.pico_bom_transfer_problem"
     )
 
+    # A copy of the database: why PICO is held, and the confirmation of its prefix
+    pico_copy_hold_reason = fields.Text(related="company_id.pico_copy_hold_reason")
+    pico_new_order_prefix = fields.Char(
+        string="New PICO Order Prefix",
+        default=lambda self: self.env.company._pico_proposed_prefix(),
+        help="The order prefix this copy sends under once confirmed; never the "
+        "original database's.",
+    )
+    # Neighbours on a shared PICO
+    pico_foreign_count = fields.Integer(related="company_id.pico_foreign_count")
+    pico_foreign_prefixes = fields.Char(related="company_id.pico_foreign_prefixes")
+
     def _compute_pico_webhook_url(self):
         for settings in self:
             settings.pico_webhook_url = settings.company_id._pico_webhook_url()
@@ -112,6 +124,34 @@ class ResConfigSettings(models.TransientModel):
         self.ensure_one()
         self.company_id._pico_rotate_webhook_secret()
         return self.action_pico_register_webhooks()
+
+    def action_pico_confirm_new_prefix(self):
+        """In a copy: take the new prefix, then register this copy's webhooks."""
+        self.ensure_one()
+        company = self.company_id
+        company._pico_confirm_new_prefix(self.pico_new_order_prefix)
+        title = self.env._(
+            "PICO resumes under the order prefix %s", self.pico_new_order_prefix
+        )
+        if not (company.pico_enabled and company.pico_api_url):
+            return self._pico_notify(
+                title,
+                self.env._("Enable PICO, then register the webhooks."),
+                "success",
+            )
+        try:
+            company._pico_register_webhooks()
+        except PicoError as exc:
+            return self._pico_notify(
+                title,
+                self.env._("Registering the webhooks failed: %s", exc),
+                "warning",
+            )
+        return self._pico_notify(
+            title,
+            self.env._("PICO will call %s.", company._pico_webhook_url()),
+            "success",
+        )
 
     def _pico_notify(self, title, message, kind):
         return {

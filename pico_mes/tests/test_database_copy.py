@@ -94,6 +94,18 @@ class TestDatabaseCopy(PicoTransactionCase):
             set(self.production["subscriptions"]),
         )
 
+    def test_the_original_moved_resumes_once_its_uuid_is_set_back(self):
+        """Restored "as a copy" by mistake: the banner's other way out."""
+        Parameters = self.env["ir.config_parameter"]
+        original = Parameters.get_param("database.uuid")
+        self.copy_database()
+        self.assertIn(original, self.settings().pico_copy_hold_reason)
+        Parameters.set_param("database.uuid", original)
+        self.env.invalidate_all()  # the next request
+        self.assertFalse(self.settings().pico_copy_hold_reason)
+        self.dispatch()
+        self.assertEqual(self.sim_orders(self.waiting_order), [(0, "open")])
+
     def test_a_neutralized_copy_holds_pico_even_when_enabled_again(self):
         self.neutralize()
         self.assert_held("neutralized")
