@@ -100,6 +100,26 @@ class TestOrderReferences(PicoTwoCompaniesCase):
         with self.assertRaises(ValidationError):
             self.plant_b.pico_order_prefix = "no:colons"
 
+    def test_ignored_deliveries_are_counted_for_30_days(self):
+        Count = self.env["pico.foreign.count"]
+        Count._count(self.company, ["0badc0de-1", "0badc0de-1", "feedf00d-2"])
+        Count._count(self.company, ["0badc0de-1"])
+        self.assertEqual(
+            Count._summary(self.company)[self.company],
+            (4, ["0badc0de-1", "feedf00d-2"]),
+        )
+        Count.flush_model()
+        self.env.cr.execute(
+            "UPDATE pico_foreign_count SET day = current_date - 31"
+            " WHERE prefix = 'feedf00d-2'"
+        )
+        self.env.invalidate_all()
+        self.assertEqual(
+            Count._summary(self.company)[self.company], (3, ["0badc0de-1"])
+        )
+        Count._gc_foreign_counts()
+        self.assertEqual(Count.search([]).mapped("prefix"), ["0badc0de-1"])
+
     def test_order_reference_never_changes(self):
         production = self.make_mo(self.sensor, 2)
         reference = production.pico_order_ref

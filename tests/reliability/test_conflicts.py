@@ -29,9 +29,9 @@ def waiting_for_lock(stack, query="%FOR UPDATE OF p%"):
     return int(
         stack.sql(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = :'db'"
-            " AND wait_event_type = 'Lock' AND query LIKE :'query'",
+            " AND wait_event_type = 'Lock' AND query LIKE :'pattern'",
             db=DB,
-            query=query,
+            pattern=query,
         )
     )
 

@@ -79,6 +79,7 @@ def odoo_python(stack, script):
         f"import sys; sys.path.insert(0, {odoo_dir!r})\n"
         "import odoo\n"
         f"odoo.tools.config.parse_config(['-c', {str(stack.config.conf)!r}])\n"
+        "odoo.tools.config['list_db'] = True  # the database manager's functions\n"
     )
     subprocess.run(
         [sys.executable, "-c", prelude + script], check=True, timeout=900, cwd=REPO
@@ -281,7 +282,7 @@ def test_two_databases_on_one_pico_ignore_each_others_completions(
         .get("externalOrderId")
         in refs.values()
     ]
-    statuses = [d.get("last_status") for d in deliveries]
+    statuses = [d["lastStatus"] for d in deliveries]
     ignored = {
         "A": settings(stack.rpc)[1]["pico_foreign_count"] - ignored_before["A"],
         "B": settings(b.rpc)[1]["pico_foreign_count"] - ignored_before["B"],
@@ -291,14 +292,20 @@ def test_two_databases_on_one_pico_ignore_each_others_completions(
             "two databases, one PICO",
             sent=len(deliveries),
             accepted=len(deliveries) - sum(ignored.values()),
+            applied=len(deliveries) - sum(ignored.values()),
             extra={"ignored per database": ignored, "statuses": sorted(set(statuses))},
         )
     )
-    assert len(deliveries) == 8 and set(statuses) == {200}, deliveries
+    # each completion to each database's subscription, each answered 200
+    assert len(deliveries) == 8, deliveries
+    assert {d["state"] for d in deliveries} == {"delivered"}, deliveries
+    assert set(statuses) == {200}, statuses
     assert ignored == {"A": 2, "B": 2}, ignored
     for name, other in (("A", "B"), ("B", "A")):
         foreign = rpcs[name].search_read(
-            "pico.message", [("order_ref", "=", refs[other])], ["state"]
+            "pico.message",
+            [("direction", "=", "in"), ("order_ref", "=", refs[other])],
+            ["state"],
         )
         assert not foreign, (name, foreign)
         activities = rpcs[name].search_read(
