@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
@@ -154,25 +156,43 @@ class MrpBom(models.Model):
             )
 
     def _compute_pico_transfer_state(self):
-        groups = (
+        """Failed or Sending while any message is; Sent only when every call of
+        the latest send was answered true (a discarded one was not sent)."""
+        messages = (
             self.env["pico.message"]
             .sudo()
-            ._read_group([("bom_id", "in", self.ids)], ["bom_id", "state"], ["__count"])
+            .search_fetch(
+                [("bom_id", "in", self.ids)], ["bom_id", "state", "payload"], order="id"
+            )
         )
-        states = {}
-        for bom, state, count in groups:
-            states.setdefault(bom.id, {})[state] = count
+        by_bom = defaultdict(list)
+        for message in messages:
+            by_bom[message.bom_id.id].append(message)
         for bom in self:
-            counts = states.get(bom.id, {})
-            bom.pico_transfer_message_count = sum(counts.values())
-            if not counts:
+            of_bom = by_bom.get(bom.id, [])
+            states = {m.state for m in of_bom}
+            bom.pico_transfer_message_count = len(of_bom)
+            if not of_bom:
                 bom.pico_transfer_state = "none"
-            elif "failed" in counts:
+            elif "failed" in states:
                 bom.pico_transfer_state = "failed"
-            elif "pending" in counts:
+            elif "pending" in states:
                 bom.pico_transfer_state = "pending"
-            else:
+            elif {m.state for m in self._pico_latest_send(of_bom)} == {"done"}:
                 bom.pico_transfer_state = "done"
+            else:
+                bom.pico_transfer_state = "failed"
+
+    @api.model
+    def _pico_latest_send(self, messages):
+        """The messages of the latest send, from ``messages`` in id order: each
+        send ends with its product call."""
+        ends = [
+            position
+            for position, message in enumerate(messages)
+            if message._payload().get("document") == "PicoProductCreate"
+        ]
+        return messages[ends[-2] + 1 :] if len(ends) > 1 else messages
 
     @api.depends_context("company")
     @api.depends(
@@ -326,10 +346,11 @@ class MrpBom(models.Model):
             product_op = by_pico_id.get(bom.pico_wi_product_id)
             if not product_op:
                 continue
-            if bom.pico_operation_id != product_op:
+            if not bom.pico_operation_id:  # a choice made by hand is kept
                 bom.pico_operation_id = product_op
-            if not bom.product_tmpl_id.pico_operation_id:
-                bom.product_tmpl_id.pico_operation_id = product_op
+            template = bom.product_tmpl_id.with_company(company)
+            if not template.pico_operation_id:
+                template.pico_operation_id = product_op
             for operation in bom.operation_ids:
                 process_op = by_pico_id.get(operation.pico_wi_process_id)
                 by_hand = operation.pico_process_id and not operation.pico_process_auto

@@ -1,6 +1,6 @@
 from graphql import build_schema
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -8,6 +8,7 @@ from pico_sim import work_instructions
 from pico_sim.schema import SDL_PATH as SCHEMA
 
 from ..services import bom_transfer
+from ..services.payload import parse_events
 from .common import PicoTransactionCase, add_groups, production_family
 
 
@@ -196,3 +197,96 @@ class TestBomTransfer(PicoTransactionCase):
             "PICO has no mutation stationCreate.",
             bom_transfer.schema_problems(build_schema(dropped)),
         )
+
+    def transfer_messages(self, bom):
+        return bom.pico_transfer_message_ids.sorted("id")
+
+    def transfer_state(self, bom):
+        bom.invalidate_recordset(["pico_transfer_state"])  # as a new request reads it
+        return bom.pico_transfer_state
+
+    def test_false_answer_fails_and_the_bom_is_never_sent(self):
+        self.sim.set_faults(answer="false", count=1)
+        self.send()
+        messages = self.transfer_messages(self.chair_bom)
+        self.assertEqual(messages.mapped("state"), ["failed"] + ["pending"] * 4)
+        self.assertIn("stationCreate with false", messages[0].error)
+        self.assertEqual(self.transfer_state(self.chair_bom), "failed")
+
+        messages[0].action_retry()
+        self.dispatch()
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        self.assertEqual(self.transfer_state(self.chair_bom), "done")
+
+        self.sim.set_faults(answer="false", count=1)
+        self.send()
+        latest = self.transfer_messages(self.chair_bom) - messages
+        self.assertEqual(latest[0].state, "failed")
+        self.env["pico.message.discard"].with_context(active_ids=latest[0].ids).create(
+            {"reason": "the station exists"}
+        ).action_discard()
+        self.dispatch()
+        self.assertEqual(latest.mapped("state"), ["discarded"] + ["done"] * 4)
+        self.assertEqual(self.transfer_state(self.chair_bom), "failed")  # not Sent
+        self.send()
+        self.assertEqual(self.transfer_state(self.chair_bom), "done")
+
+    def test_null_or_no_data_is_retried_then_fails_never_sent(self):
+        for answer in ("null", "no_data"):
+            with self.subTest(answer=answer):
+                bom = self.chair_bom.copy()
+                self.sim.set_faults(answer=answer)
+                self.send(bom)
+                messages = self.transfer_messages(bom)
+                self.assertEqual(messages.mapped("state"), ["pending"] * 5)
+                self.assertEqual(messages[0].attempts, 1)
+                self.assertIn(
+                    "null" if answer == "null" else "without data", messages[0].error
+                )
+                self.assertEqual(self.transfer_state(bom), "pending")
+                messages[0].write(
+                    {
+                        "retrying_since": fields.Datetime.subtract(
+                            fields.Datetime.now(), hours=25
+                        ),
+                        "next_attempt_at": "2000-01-01",
+                    }
+                )
+                self.dispatch()
+                self.assertEqual(messages[0].state, "failed")
+                self.assertEqual(self.transfer_state(bom), "failed")
+                self.sim.clear_faults()
+                messages[0].action_retry()
+                self.dispatch()
+                self.assertEqual(set(messages.mapped("state")), {"done"})
+                self.assertEqual(self.transfer_state(bom), "done")
+
+    def test_hand_made_mapping_of_a_sent_bom_is_kept(self):
+        """As for any BoM: syncs and operation webhooks keep what a person chose."""
+        Operation = self.env["pico.operation"]
+        self.send()
+        Operation._pico_sync_company(self.company)
+        fit, test = self.chair_bom.operation_ids.sorted("sequence")
+        sent = self.operation(self.chair_bom.pico_wi_product_id)
+        self.assertEqual(self.chair_bom.pico_operation_id, sent)
+        self.assertTrue(fit.pico_process_auto)
+
+        self.chair_bom.pico_operation_id = self.op_sensor
+        fit.pico_process_id = test.pico_process_id
+        self.assertFalse(fit.pico_process_auto)
+
+        def assert_kept():
+            self.assertEqual(self.chair_bom.pico_operation_id, self.op_sensor)
+            self.assertEqual(fit.pico_process_id, test.pico_process_id)
+            self.assertFalse(fit.pico_process_auto)
+
+        Operation._pico_sync_company(self.company, full=True)
+        assert_kept()
+        changed = self.sim.upsert_operation({"id": sent.pico_id, "name": "Chair v2"})
+        messages, _duplicates = self.env["pico.message"]._receive(
+            self.company, parse_events({"data": {"operationsStream": changed}})
+        )
+        messages._process()
+        self.assertEqual(messages.state, "done")
+        self.assertEqual(sent.name, "Chair v2")
+        assert_kept()
