@@ -1,12 +1,14 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
+from ..access import check_engine_fields, check_pico_manager
 from ..services import bom_transfer
 
-MANAGER_GROUP = "pico_mes.group_pico_manager"
 MAPPING_ACTIVITY = "pico_mes.mail_activity_pico_mapping_needed"
+# Set by the connector only: "Sent to PICO" maps the BoM to what the sync finds.
+ENGINE_FIELDS = frozenset({"pico_transferred"})
 
 
 class MrpBom(models.Model):
@@ -57,6 +59,16 @@ class MrpBom(models.Model):
     pico_transfer_message_count = fields.Integer(compute="_compute_pico_transfer_state")
     pico_transfer_blocker = fields.Text(compute="_compute_pico_transfer_blocker")
     pico_transfer_offered = fields.Boolean(compute="_compute_pico_transfer_blocker")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_engine_fields(self, ENGINE_FIELDS, vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_engine_fields(self, ENGINE_FIELDS, vals)
+        return super().write(vals)
 
     @api.depends("pico_operation_id", "product_tmpl_id.pico_operation_id", "company_id")
     @api.depends_context("company")
@@ -221,8 +233,9 @@ class MrpBom(models.Model):
         }
 
     def _pico_check_can_send(self):
-        if not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(self.env._("Only PICO managers may send BoMs to PICO."))
+        check_pico_manager(
+            self.env, self.env._("Only PICO managers may send BoMs to PICO.")
+        )
         for bom in self:
             blocker = bom._pico_company()._pico_bom_transfer_blocker()
             if blocker:
@@ -236,13 +249,17 @@ class MrpBom(models.Model):
                 )
 
     def _pico_queue_transfer(self):
-        """Queue the Work Instructions calls of these BoMs in the outbox."""
+        """Queue the Work Instructions calls of these BoMs in the outbox.
+
+        A PICO Manager needs no right to edit BoMs for it: the connector marks
+        them sent and notes it in their chatter.
+        """
         self._pico_check_can_send()
         vals_list = []
         for bom in self:
             vals_list += bom._pico_transfer_message_vals()
-        self.pico_transferred = True
-        for bom in self:
+        self.sudo().pico_transferred = True
+        for bom in self.sudo():
             bom.message_post(
                 body=self.env._(
                     "Queued for PICO as product %(id)s with %(count)s processes.",
@@ -355,6 +372,6 @@ class MrpBom(models.Model):
                 process_op = by_pico_id.get(operation.pico_wi_process_id)
                 by_hand = operation.pico_process_id and not operation.pico_process_auto
                 if process_op and not by_hand:
-                    operation.with_context(pico_auto_map=True).write(
+                    operation.sudo().with_context(pico_auto_map=True).write(
                         {"pico_process_id": process_op.id, "pico_process_auto": True}
                     )

@@ -207,7 +207,7 @@ class PicoFloorTime(models.AbstractModel):
     @api.model
     def _follow_units(self, productions):
         """Move time logs to the work orders of the MO now holding their unit."""
-        units = productions.pico_unit_ids
+        units = productions._pico_units()
         if not units:
             return
         logs = (

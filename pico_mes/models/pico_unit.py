@@ -662,14 +662,20 @@ class PicoUnit(models.Model):
         return replacement
 
     def _pico_open_production_of_order(self):
-        return self.env["mrp.production"].search(
-            [
-                ("pico_order_ref", "=", self.external_order_id),
-                ("company_id", "=", self.company_id.id),
-                ("state", "in", OPEN_PRODUCTION_STATES),
-            ],
-            order="id desc",
-            limit=1,
+        """The order's open MO, also one the user's record rules hide."""
+        Production = self.env["mrp.production"]
+        return (
+            Production.sudo()
+            .search(
+                [
+                    ("pico_order_ref", "=", self.external_order_id),
+                    ("company_id", "=", self.company_id.id),
+                    ("state", "in", OPEN_PRODUCTION_STATES),
+                ],
+                order="id desc",
+                limit=1,
+            )
+            .with_env(Production.env)
         )
 
     def _pico_drop_one_unit(self, production):

@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import consteq
 
+from ..access import check_engine_fields
 from ..exceptions import PicoCopyHeld
 from ..services import bom_transfer, documents
 from ..services.client import PicoClient, PicoError
@@ -19,6 +20,17 @@ WEBHOOK_STREAMS = {
     "completions": documents.COMPLETION_FRAGMENT,
     "operations": documents.OPERATION_FRAGMENT,
 }
+# What the connector found out, not settings: Test connection and the sync set
+# them; and the company's PICO identity, which only confirming a copy changes.
+ENGINE_FIELDS = frozenset(
+    {
+        "pico_bom_transfer_check",
+        "pico_bom_transfer_problem",
+        "pico_operations_synced_until",
+        "pico_identity",
+        "pico_identity_database_uuid",
+    }
+)
 NEUTRALIZED = "neutralized"  # pico_identity_database_uuid of a neutralized copy
 OPEN_UNIT_STATES = ("queued", "sent", "in_progress", "failed")  # pico_unit.OPEN_STATES
 # Set in the context by the confirmation of a copy's prefix only: an object, so
@@ -130,6 +142,7 @@ class ResCompany(models.Model):
         the original's database.uuid, no id it sends can be one of the original's."""
         database_uuid = self._pico_database_uuid()
         for vals in vals_list:
+            check_engine_fields(self, ENGINE_FIELDS, vals)
             vals.setdefault("pico_identity", uuid4().hex)
             vals.setdefault("pico_identity_database_uuid", database_uuid)
         companies = super().create(vals_list)
@@ -138,6 +151,7 @@ class ResCompany(models.Model):
         return companies
 
     def write(self, vals):
+        check_engine_fields(self, ENGINE_FIELDS, vals)
         if "pico_order_prefix" in vals:
             self._pico_check_prefix_change(vals["pico_order_prefix"])
         return super().write(vals)

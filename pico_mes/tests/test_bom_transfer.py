@@ -9,7 +9,7 @@ from pico_sim.schema import SDL_PATH as SCHEMA
 
 from ..services import bom_transfer
 from ..services.payload import parse_events
-from .common import PicoTransactionCase, add_groups, production_family
+from .common import PicoTransactionCase, add_groups, make_user, production_family
 
 
 @tagged("post_install", "-at_install")
@@ -151,16 +151,32 @@ class TestBomTransfer(PicoTransactionCase):
         self.dispatch()
         self.assertEqual(set(messages.mapped("state")), {"done"})
 
-    def test_only_managers_with_the_company_setting_may_send(self):
-        with self.assertRaises(AccessError):
-            self.chair_bom.with_user(self.mrp_user).action_pico_send()
+    def test_only_pico_managers_with_the_company_setting_may_send(self):
+        pico_manager = make_user(
+            self.env, "bom-pico-manager", "pico_mes.group_pico_manager",
+            email="bom-pico-manager@example.com",
+        )  # fmt: skip
+        mrp_admin = make_user(self.env, "bom-mrp-admin", "mrp.group_mrp_manager")
+        for user in (self.mrp_user, mrp_admin):
+            with self.assertRaises(AccessError, msg=user.login):
+                self.chair_bom.with_user(user).action_pico_send()
+            with self.assertRaises(AccessError, msg=user.login):
+                self.chair_bom.with_user(user)._pico_queue_transfer()
+        self.assertFalse(self.chair_bom.pico_transfer_message_ids)
+        # A PICO Manager, who may not edit BoMs, sends one.
+        bom = self.chair_bom.with_user(pico_manager)
+        action = bom.action_pico_send()
+        wizard = bom.env[action["res_model"]].with_context(**action["context"])
+        wizard.create({}).action_confirm()
+        self.assertEqual(len(self.chair_bom.pico_transfer_message_ids), 5)
+        self.assertTrue(self.chair_bom.pico_transferred)
         self.company.pico_allow_bom_transfer = False
         with self.assertRaisesRegex(UserError, "not allowed"):
-            self.chair_bom.action_pico_send()
+            bom.action_pico_send()
         self.assertFalse(self.chair_bom.pico_transfer_offered)
         self.company.pico_allow_bom_transfer = True
         with self.assertRaisesRegex(UserError, "no operations"):
-            self.sensor_bom.action_pico_send()
+            self.sensor_bom.with_user(pico_manager).action_pico_send()
 
     def test_unreadable_live_schema_disables_the_transfer(self):
         self.sim.set_faults(graphql_error="introspection is disabled", count=1)
