@@ -129,6 +129,18 @@ class TestDatabaseCopy(PicoTransactionCase):
                 self.company.with_user(user)._pico_confirm_new_prefix("STAGING-1")
         self.assertTrue(self.company._pico_copy_hold())
 
+    def test_no_user_releases_a_copy_by_writing_its_identity(self):
+        self.copy_database()
+        admin = make_user(self.env, "copy-admin", "base.group_system")
+        uuid = self.env["ir.config_parameter"].get_param("database.uuid")
+        for values in (
+            {"pico_identity_database_uuid": uuid},
+            {"pico_identity": "0123456789abcdef"},
+        ):
+            with self.assertRaises(AccessError, msg=values):
+                self.company.with_user(admin).write(values)
+        self.assertTrue(self.company._pico_copy_hold())
+
     def test_confirming_a_new_prefix_resumes_under_new_ids(self):
         self.copy_database()
         held_order = self.assert_held("copy")
