@@ -49,6 +49,13 @@ class Kit:
         self.operation = self.OPERATIONS[kind]
         self.count = 0
 
+    def map_to_operation(self, company):
+        operation = self.env["pico.operation"].search(
+            [("pico_id", "=", self.operation), ("company_id", "=", company.id)]
+        )
+        assert operation, self.operation
+        self.product.product_tmpl_id.with_company(company).pico_operation_id = operation
+
     def unit(self, production):
         """(finished lot name, component lot) for the next unit of ``production``."""
         self.count += 1
@@ -331,7 +338,7 @@ def main():
         __doc__,
         sizes=(str, "5,50,100,250,500", "MO sizes of the growth curves"),
         kinds=(str, ",".join(KINDS), "kinds of the growth curves"),
-        rounds=(int, 3, "rounds of the growth curves (median)"),
+        rounds=(int, 2, "rounds of the growth curves (the fastest)"),
         whole_units=(int, 500, "units of the whole MO (0: none)"),
         whole_kinds=(str, "serial", "kinds completed as a whole MO"),
         json=(str, "", "also write the results as JSON to this file"),
@@ -344,12 +351,12 @@ def main():
         with odoo_env(args) as env:
             company = enable_pico(env, sim)
             kits = make_kits(env)
+            env["pico.operation"]._pico_sync_company(company, full=True)
+            for kit in kits.values():  # a database may hold products of these codes
+                kit.map_to_operation(company)
             kits["serial"].stock_serials(
                 max(sizes, default=0) + args.whole_units + 4 * BASE_SIZE
             )
-            env["pico.operation"]._pico_sync_company(company, full=True)
-            for kit in kits.values():
-                assert kit.product.product_tmpl_id.pico_operation_id, kit.kind
             curves = growth(kits, kinds, sizes, args.rounds) if sizes else {}
             whole = {
                 kind: whole_order(kits[kind], args.whole_units)

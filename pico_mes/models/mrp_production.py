@@ -286,6 +286,8 @@ class MrpProduction(models.Model):
             )
             amounts = [one * size] * ((count - 1) // size)
             family = production._split_productions({production: amounts})
+            for mo in family:  # 18.0 scales a draft's finished moves twice: redo
+                mo.with_context(pico_splitting=True).product_qty = mo.product_qty
             family.pico_order_ref = ref
             new |= family - production
             production._message_log(

@@ -281,11 +281,22 @@ class PicoMrpAdapter(models.AbstractModel):
                 lots = [(lot, qty) for lot, qty in lots if lot not in used.lot_id]
             else:
                 move.move_line_ids.unlink()
-            for lot, quantity in lots:
-                vals = move._prepare_move_line_vals(quantity)
-                vals_list.append(dict(vals, lot_id=lot.id, picked=True))
+            vals_list += [self._consumed_line_vals(move, lot, qty) for lot, qty in lots]
         self.env["stock.move.line"].create(vals_list)
         return carried
+
+    @api.model
+    def _consumed_line_vals(self, move, lot, quantity):
+        """A picked line of ``move`` consuming ``quantity`` of ``lot`` where it
+        is in stock (a shelf below the move's source location), else at the
+        source location."""
+        quant = (
+            self.env["stock.quant"]
+            ._gather(move.product_id, move.location_id, lot_id=lot, strict=False)
+            .filtered(lambda q: q.quantity > 0)[:1]
+        )
+        vals = move._prepare_move_line_vals(quantity, reserved_quant=quant or None)
+        return dict(vals, lot_id=lot.id, picked=True)
 
     @api.model
     def _one_unit(self, production):

@@ -234,7 +234,7 @@ class PicoMrpBatch(models.AbstractModel):
         Move.union(*[move for move, _lot in quantities]).move_line_ids.unlink()
         self.env["stock.move.line"].create(
             [
-                dict(move._prepare_move_line_vals(quantity), lot_id=lot.id, picked=True)
+                Adapter._consumed_line_vals(move, lot, quantity)
                 for (move, lot), quantity in quantities.items()
             ]
         )

@@ -110,5 +110,8 @@ class StockMove(models.Model):
         )
         if moves:
             self.env["stock.move.line"].create(
-                [move._prepare_move_line_vals(quantity=move.product_qty) for move in moves]
+                [
+                    move._prepare_move_line_vals(quantity=move.product_qty)
+                    for move in moves
+                ]
             )

@@ -74,12 +74,14 @@ class SerialOrderCase(PicoTransactionCase):
         )
         for lot, location in {(q.lot_id, q.location_id) for q in quants}:
             reserved = quants.filtered(
-                lambda q, lot=lot, loc=location: q.lot_id == lot
-                and q.location_id == loc
+                lambda q, lot=lot, loc=location: (
+                    q.lot_id == lot and q.location_id == loc
+                )
             ).mapped("reserved_quantity")
             by_lines = lines.filtered(
-                lambda ml, lot=lot, loc=location: ml.lot_id == lot
-                and ml.location_id == loc
+                lambda ml, lot=lot, loc=location: (
+                    ml.lot_id == lot and ml.location_id == loc
+                )
             ).mapped("quantity_product_uom")
             self.assertEqual(sum(reserved), sum(by_lines), lot.name)
 
@@ -103,9 +105,7 @@ class TestReservationsFollowUnits(SerialOrderCase):
         # the same lines, serials and locations: nothing released and reserved again
         self.assertEqual(self.driver_move(backorder).move_line_ids, kept)
         self.assertEqual(self.reserved(backorder), sorted(kept.lot_id.mapped("name")))
-        self.assertEqual(
-            self.driver_move(production).move_line_ids.lot_id, used.lot_id
-        )
+        self.assertEqual(self.driver_move(production).move_line_ids.lot_id, used.lot_id)
         self.assertEqual(
             self.consumed(production),
             {"PICO-LED-DRIVER": 1, "PICO-SCREW": 2, "PICO-SHADE": 1},
@@ -138,6 +138,7 @@ class TestReservationsFollowUnits(SerialOrderCase):
         self.assertEqual(self.driver_move(production).move_line_ids.lot_id, taken)
         self.assertEqual(self.stock(self.driver, taken), 0)
         self.assertNotIn(taken.name, self.reserved(other))
+        self.assertEqual(len(self.reserved(other)), 2)  # it reserved another
         self.assertEqual(len(self.reserved(self.open_mo(production))), 1)
         self.assert_reservations_match_quants(self.driver)
 
@@ -146,10 +147,7 @@ class TestReservationsFollowUnits(SerialOrderCase):
             {"name": "Shelf 9", "location_id": self.stock_location.id}
         )
         lots = self.env["stock.lot"].create(
-            [
-                {"name": f"SHELF-{i}", "product_id": self.driver.id}
-                for i in range(3)
-            ]
+            [{"name": f"SHELF-{i}", "product_id": self.driver.id} for i in range(3)]
         )
         for quant in self.env["stock.quant"].search(
             [("product_id", "=", self.driver.id)]
@@ -161,9 +159,7 @@ class TestReservationsFollowUnits(SerialOrderCase):
                 self.driver, shelf, 1, lot_id=lot
             )
         production = self.make_mo(self.lamp, 3)
-        self.assertEqual(
-            self.driver_move(production).move_line_ids.location_id, shelf
-        )
+        self.assertEqual(self.driver_move(production).move_line_ids.location_id, shelf)
         self.produce(production, 0, lots[0])
         backorder = self.open_mo(production)
         self.assertEqual(
@@ -171,6 +167,27 @@ class TestReservationsFollowUnits(SerialOrderCase):
             {shelf},
         )
         self.assertEqual(self.reserved(backorder), ["SHELF-1", "SHELF-2"])
+        self.assert_reservations_match_quants(self.driver)
+
+    def test_a_serial_on_a_shelf_nobody_reserved_leaves_the_shelf(self):
+        shelf = self.env["stock.location"].create(
+            {"name": "Shelf 8", "location_id": self.stock_location.id}
+        )
+        lot = self.env["stock.lot"].create(
+            {"name": "SHELF-FREE", "product_id": self.driver.id}
+        )
+        self.env["stock.quant"]._update_available_quantity(
+            self.driver, shelf, 1, lot_id=lot
+        )
+        production = self.make_mo(self.lamp, 2)
+        self.assertNotIn("SHELF-FREE", self.reserved(production))
+        self.produce(production, 0, lot)
+        quants = self.env["stock.quant"].search([("lot_id", "=", lot.id)])
+        self.assertEqual(
+            {(q.location_id.usage, q.quantity) for q in quants if q.quantity},
+            {("production", 1)},
+        )
+        self.assertEqual(self.driver_move(production).move_line_ids.location_id, shelf)
         self.assert_reservations_match_quants(self.driver)
 
     def test_work_orders_consume_one_serial_and_leave_the_others_reserved(self):
@@ -296,6 +313,14 @@ class TestLargeSerialOrders(SerialOrderCase):
             family.mapped("name"), [f"{name}-001", f"{name}-002", f"{name}-003"]
         )
         self.assertEqual(family.mapped("product_qty"), [3, 3, 1])
+        for mo in family:
+            finished = mo.move_finished_ids.filtered(
+                lambda m: m.product_id == self.lamp
+            )
+            self.assertEqual(finished.product_uom_qty, mo.product_qty, mo.name)
+            self.assertEqual(
+                self.driver_move(mo).product_uom_qty, mo.product_qty, mo.name
+            )
         self.assertEqual(set(family.mapped("state")), {"confirmed"})
         self.assertEqual(set(family.mapped("reservation_state")), {"assigned"})
         self.assertEqual(
@@ -320,7 +345,9 @@ class TestLargeSerialOrders(SerialOrderCase):
         second = self.family(production)[1]
         lots = self.more_lots
         self.produce(production, 3, self.driver_move(second).move_line_ids[0].lot_id)
-        self.produce(production, 0, self.driver_move(production).move_line_ids[0].lot_id)
+        self.produce(
+            production, 0, self.driver_move(production).move_line_ids[0].lot_id
+        )
         family = self.family(production)
         self.assertEqual(
             [(mo.name, mo.state, mo.product_qty) for mo in family],
@@ -337,11 +364,17 @@ class TestLargeSerialOrders(SerialOrderCase):
         self.produce(production, 6, lots[0])
         self.assertEqual(family[2].state, "done")
         self.assertEqual(len(self.family(production)), 5)
+        ref = production.pico_order_ref
         for mo in self.family(production).filtered(lambda p: p.state == "done"):
             self.assertEqual(
                 self.consumed(mo),
                 {"PICO-LED-DRIVER": 1, "PICO-SCREW": 2, "PICO-SHADE": 1},
             )
+            (unit,) = mo.pico_unit_ids
+            self.assertEqual(
+                compat.producing_lots(mo).name, f"LAMP-{ref}-{unit.order_index}"
+            )
+            self.assertEqual(self.stock(self.lamp, compat.producing_lots(mo)), 1)
         self.assert_reservations_match_quants(self.driver)
 
     def test_untracked_orders_stay_one_mo(self):
