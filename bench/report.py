@@ -44,13 +44,13 @@ NUMBER = re.compile(r"[-+]?[0-9][0-9,]*\.?[0-9]*")
 QUICK = {
     "burst": ["--sizes", "10,50", "--backlog", "400", "--mos", "40"],
     "http_burst": ["--completions", "100", "--rounds", "1"],
-    "growth": ["--sizes", "5,25,60", "--whole-units", "60"],
+    "growth": ["--rounds", "1", "--whole-units", "100"],
 }
 QUICK_NOTE = (
     "bursts of 10 and 50 completions, a backlog of 400 over 40 MOs, 100 "
-    "completions over HTTP per server mode, growth curves up to 60-unit MOs "
-    "and a whole 60-unit MO; `bin/bench` without `--quick` runs the full sizes "
-    "(growth up to 500 units)."
+    "completions over HTTP per server mode, growth curves up to 500-unit MOs "
+    "in one round and a whole 100-unit MO; `bin/bench` without `--quick` runs "
+    "the full sizes (growth: the fastest of two rounds, a whole 500-unit MO)."
 )
 COMPARE = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 
@@ -379,7 +379,7 @@ def main():
         quick_note = QUICK_NOTE
         if args.full_growth:
             quick_note = quick_note.replace(
-                "growth curves up to 60-unit MOs and a whole 60-unit MO",
+                "growth curves up to 500-unit MOs in one round and a whole 100-unit MO",
                 "growth at its full sizes (`--full-growth`)",
             )
         note = f"\n\nReduced sizes (`--quick`): {quick_note}\n\n"

@@ -54,3 +54,7 @@ class PicoIncompleteAnswer(PicoError):
     """PICO answered without a result for some inputs, and said nothing about them."""
 
     retryable = True
+
+
+class PicoFalseAnswer(PicoError):
+    """PICO answered a mutation with false: it says it did not do it."""

@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from odoo.tools import float_is_zero, float_round, groupby
 
 from .. import compat
+from ..access import check_engine_fields, check_pico_manager, without_engine_defaults
 from .pico_message import ALIASES_PER_REQUEST
 from .pico_unit import OPEN_PRODUCTION_STATES, OPEN_STATES, UNSTARTED_STATES
 
@@ -20,6 +21,20 @@ UNIT_STATES = (
 )
 CLOSED_UNIT_STATES = {"cancelled", "scrapped"}
 BACKORDER_SUFFIX = re.compile(r"-\d+$")
+# Set by the connector only (as superuser): no user chooses or changes the
+# reference an order is ordered or cancelled under, nor clears its error.
+ENGINE_FIELDS = frozenset(
+    {
+        "pico_order_ref",
+        "pico_operation_id",
+        "pico_error",
+        "pico_note",
+        "pico_state",
+        "pico_unit_ids",
+        "pico_message_ids",
+        "pico_process_ids",
+    }
+)
 
 
 def order_status(states, has_error=False):
@@ -235,6 +250,21 @@ class MrpProduction(models.Model):
             operation=self.pico_operation_id.display_name,
         )
 
+    # ------------------------------------------------- engine-owned fields
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_engine_fields(self, ENGINE_FIELDS, vals)
+        return super(
+            MrpProduction, without_engine_defaults(self, ENGINE_FIELDS)
+        ).create(vals_list)
+
+    def _pico_units(self):
+        """Every unit of these MOs, whatever the user's record rules: the engine
+        decides on all of them."""
+        return self.sudo().pico_unit_ids
+
     # ------------------------------------------------------------ confirm
 
     def action_confirm(self):
@@ -288,7 +318,7 @@ class MrpProduction(models.Model):
             family = production._split_productions({production: amounts})
             for mo in family:  # 18.0 scales a draft's finished moves twice: redo
                 mo.with_context(pico_splitting=True).product_qty = mo.product_qty
-            family.pico_order_ref = ref
+            family.sudo().pico_order_ref = ref
             new |= family - production
             production._message_log(
                 body=self.env._(
@@ -369,7 +399,7 @@ class MrpProduction(models.Model):
         for production in self:
             operation = production._pico_operation()
             if not operation.active:
-                production.pico_note = (
+                production.sudo().pico_note = (
                     self.env._(
                         "The PICO operation %s is archived in PICO.", operation.name
                     )
@@ -380,7 +410,9 @@ class MrpProduction(models.Model):
                 )
                 continue
             ref = production._pico_new_order_ref()
-            production.write({"pico_order_ref": ref, "pico_operation_id": operation.id})
+            production.sudo().write(
+                {"pico_order_ref": ref, "pico_operation_id": operation.id}
+            )
             count = production._pico_unit_count()
             unit_vals += production._pico_unit_vals(count, first_index[ref])
             first_index[ref] += count
@@ -474,13 +506,22 @@ class MrpProduction(models.Model):
         units = units.filtered(lambda u: u.state in UNSTARTED_STATES)
         messages = []
         for production, batch in self._pico_group_by_production(units).items():
-            siblings = self.env["pico.unit"].search_count(
-                [
-                    ("external_order_id", "=", production.pico_order_ref),
-                    ("operation_pico_id", "=", production.pico_operation_id.pico_id),
-                    ("state", "in", UNSTARTED_STATES),
-                    ("id", "not in", batch.ids),
-                ]
+            siblings = (
+                self.env["pico.unit"]
+                .sudo()
+                .search_count(
+                    [
+                        ("company_id", "=", production.company_id.id),
+                        ("external_order_id", "=", production.pico_order_ref),
+                        (
+                            "operation_pico_id",
+                            "=",
+                            production.pico_operation_id.pico_id,
+                        ),
+                        ("state", "in", UNSTARTED_STATES),
+                        ("id", "not in", batch.ids),
+                    ]
+                )
             )
             if siblings:
                 inputs = [u._cancel_input() for u in batch]
@@ -514,7 +555,7 @@ class MrpProduction(models.Model):
     def _action_cancel(self):
         if self.env.context.get("pico_cancelling"):  # mrp re-enters through moves
             return super()._action_cancel()
-        units = self.pico_unit_ids.filtered(lambda u: u.state != "cancelled")
+        units = self._pico_units().filtered(lambda u: u.state != "cancelled")
         result = super(
             MrpProduction, self.with_context(pico_cancelling=True)
         )._action_cancel()
@@ -563,8 +604,10 @@ class MrpProduction(models.Model):
         not one of them.
         """
         keep = set(self.env.context.get("pico_keep_unit_ids") or [])
-        units = self.filtered(lambda p: p.state == "done").pico_unit_ids.filtered(
-            lambda u: u.state in OPEN_STATES and u.id not in keep
+        units = (
+            self.filtered(lambda p: p.state == "done")
+            ._pico_units()
+            .filtered(lambda u: u.state in OPEN_STATES and u.id not in keep)
         )
         if units:
             self._pico_release_units(units)
@@ -572,6 +615,7 @@ class MrpProduction(models.Model):
     # ------------------------------------------------- quantity and splits
 
     def write(self, vals):
+        check_engine_fields(self, ENGINE_FIELDS, vals)
         result = super().write(vals)
         if "product_qty" in vals and not self.env.context.get("pico_splitting"):
             self.filtered(
@@ -585,7 +629,7 @@ class MrpProduction(models.Model):
             wanted = production._pico_unit_count()
             if wanted is None:
                 raise UserError(production._pico_fractional_message())
-            active = production.pico_unit_ids.filtered(lambda u: u.state in OPEN_STATES)
+            active = production._pico_units().filtered(lambda u: u.state in OPEN_STATES)
             if wanted > len(active):
                 next_index = production._pico_next_index()
                 production._pico_order_units(
@@ -638,7 +682,7 @@ class MrpProduction(models.Model):
         self, amounts=False, cancel_remaining_qty=False, set_consumed_qty=False
     ):
         holders = {
-            p: p.pico_unit_ids.filtered(lambda u: u.state in OPEN_STATES) for p in self
+            p: p._pico_units().filtered(lambda u: u.state in OPEN_STATES) for p in self
         }
         productions = super(
             MrpProduction, self.with_context(pico_splitting=True)
@@ -687,7 +731,7 @@ class MrpProduction(models.Model):
                 count = production._pico_unit_count()
                 taken, units = units[:count], units[count:]
                 if production != origin:
-                    production.write(
+                    production.sudo().write(
                         {
                             "pico_order_ref": origin.pico_order_ref,
                             "pico_operation_id": origin.pico_operation_id.id,
@@ -703,7 +747,7 @@ class MrpProduction(models.Model):
     def _pico_flag_error(self, error):
         """Show a failure on the MO: status, chatter, and an activity."""
         for production in self:
-            production.pico_error = error
+            production.sudo().pico_error = error
             production._pico_schedule_activity(error)
 
     def _pico_schedule_activity(self, note):
@@ -742,9 +786,14 @@ class MrpProduction(models.Model):
         return action
 
     def action_pico_retry(self):
-        """Retry what failed for these MOs and clear their PICO error."""
+        """Retry what failed for these MOs and clear their PICO error (PICO
+        Managers)."""
+        check_pico_manager(
+            self.env,
+            self.env._("Only a PICO Manager can retry or discard PICO messages."),
+        )
         failed = self.pico_message_ids.filtered(lambda m: m.state == "failed")
         failed.action_retry()
-        self.pico_error = False
+        self.sudo().pico_error = False
         self.activity_unlink(["pico_mes.mail_activity_pico_attention"])
         return True

@@ -298,12 +298,7 @@ class PicoInbox(models.AbstractModel):
         (event,) = parse_events(message._payload())
         unit = self.env["pico.mrp.adapter"]._unit_of(message.company_id, event)
         if unit and unit.state == "scrapped":
-            message.error = self.env._(
-                "Unit %(unit)s was scrapped in Odoo (%(reason)s): this completion "
-                "changes no stock.",
-                unit=unit.display_name,
-                reason=unit.scrap_reason,
-            )
+            message.error = unit._pico_scrapped_completion_note(event)
 
     # -------------------------------------------------------------- bursts
 

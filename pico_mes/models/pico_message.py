@@ -433,7 +433,7 @@ class PicoMessage(models.Model):
                 )
             )
             if not production.pico_message_ids.filtered(lambda m: m.state == "failed"):
-                production.pico_error = False
+                production.sudo().pico_error = False
                 production.activity_feedback(
                     ["pico_mes.mail_activity_pico_attention"], feedback=note
                 )

@@ -1,3 +1,4 @@
+import json
 import logging
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ from odoo import api, fields, models
 from odoo.tools import groupby
 
 from .. import compat
-from ..exceptions import PicoError, PicoIncompleteAnswer
+from ..exceptions import PicoError, PicoFalseAnswer, PicoIncompleteAnswer
 from ..services import documents
 from ..services.conflicts import CONFLICT_CODES, expected_conflicts
 from .pico_message import ALIASES_PER_REQUEST, DISPATCH_CRON
@@ -149,10 +150,31 @@ class PicoOutbox(models.AbstractModel):
         document = documents.WORK_INSTRUCTION_DOCUMENTS[payload["document"]]
         try:
             data = client.execute(document, payload["variables"])
+            self._check_work_instruction_answer(data)
         except PicoError as exc:
             self._failed(message, exc)
             return
         message._set_done(data)
+
+    @api.model
+    def _check_work_instruction_answer(self, data):
+        """A Work Instructions mutation did its work only when it answered true:
+        false is a refusal; null or no data says nothing (retried as usual)."""
+        if not data:
+            raise PicoIncompleteAnswer(self.env._("PICO answered without data."))
+        for field, answer in data.items():
+            if answer is None:
+                raise PicoIncompleteAnswer(
+                    self.env._("PICO answered %s with null.", field)
+                )
+            if answer is not True:
+                raise PicoFalseAnswer(
+                    self.env._(
+                        "PICO answered %(field)s with %(answer)s: it did not save it.",
+                        field=field,
+                        answer=json.dumps(answer),
+                    )
+                )
 
     @api.model
     def _chunks(self, messages):

@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import consteq
 
+from ..access import check_engine_fields
 from ..services import bom_transfer, documents
 from ..services.client import PicoClient, PicoError
 
@@ -17,6 +18,14 @@ WEBHOOK_STREAMS = {
     "completions": documents.COMPLETION_FRAGMENT,
     "operations": documents.OPERATION_FRAGMENT,
 }
+# What the connector found out, not settings: Test connection and the sync set them.
+ENGINE_FIELDS = frozenset(
+    {
+        "pico_bom_transfer_check",
+        "pico_bom_transfer_problem",
+        "pico_operations_synced_until",
+    }
+)
 
 
 class ResCompany(models.Model):
@@ -125,10 +134,16 @@ class ResCompany(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            check_engine_fields(self, ENGINE_FIELDS, vals)
         companies = super().create(vals_list)
         for company in companies.filtered(lambda c: not c.pico_order_prefix):
             company.pico_order_prefix = self._pico_default_order_prefix(company.id)
         return companies
+
+    def write(self, vals):
+        check_engine_fields(self, ENGINE_FIELDS, vals)
+        return super().write(vals)
 
     @api.model
     def _pico_default_order_prefix(self, company_id):
