@@ -20,6 +20,14 @@ ALIASES_PER_REQUEST = 50
 MANAGER_GROUP = "pico_mes.group_pico_manager"
 DONE_RETENTION_DAYS = 90
 PROBLEM_RETENTION_DAYS = 180
+UNIT_LINKS = {  # message kind: the pico.unit field that names such messages
+    "order_save": "order_message_id",
+    "order_cancel": "cancel_message_id",
+}
+UNIT_LINKS_O2M = {  # that field: its inverse on pico.message
+    "order_message_id": "ordered_unit_ids",
+    "cancel_message_id": "cancelled_unit_ids",
+}
 
 
 class PicoMessage(models.Model):
@@ -79,7 +87,22 @@ class PicoMessage(models.Model):
         index="btree_not_null",
         ondelete="set null",
     )
-    unit_ids = fields.Many2many("pico.unit", string="Units", readonly=True)
+    # A unit names the message that orders it in PICO and the one that cancels
+    # it: the unit's row is written once, when it is created or cancelled.
+    ordered_unit_ids = fields.One2many(
+        "pico.unit", "order_message_id", string="Ordered Units", readonly=True
+    )
+    cancelled_unit_ids = fields.One2many(
+        "pico.unit", "cancel_message_id", string="Cancelled Units", readonly=True
+    )
+    unit_ids = fields.Many2many(
+        "pico.unit",
+        string="Units",
+        compute="_compute_unit_ids",
+        inverse="_inverse_unit_ids",
+        search="_search_unit_ids",
+        help="The units this message orders or cancels in PICO.",
+    )
     order_ref = fields.Char(string="PICO Order Reference", readonly=True, index=True)
     dedup_key = fields.Char(readonly=True, copy=False)
     payload = fields.Text(readonly=True)
@@ -111,7 +134,29 @@ class PicoMessage(models.Model):
             " WHERE direction = 'out' AND state IN ('pending', 'failed')"
         )
 
-    @api.depends("kind", "order_ref", "unit_ids")
+    @api.depends("ordered_unit_ids", "cancelled_unit_ids")
+    def _compute_unit_ids(self):
+        for message in self:
+            message.unit_ids = message.ordered_unit_ids | message.cancelled_unit_ids
+
+    def _inverse_unit_ids(self):
+        for message in self:
+            field = UNIT_LINKS.get(message.kind)
+            if not field:
+                continue
+            units, linked = message.unit_ids, message[UNIT_LINKS_O2M[field]]
+            (linked - units).sudo().write({field: False})
+            (units - linked).sudo().write({field: message.id})
+
+    @api.model
+    def _search_unit_ids(self, operator, value):
+        return [
+            "|",
+            ("ordered_unit_ids", operator, value),
+            ("cancelled_unit_ids", operator, value),
+        ]
+
+    @api.depends("kind", "order_ref")
     def _compute_display_name(self):
         labels = dict(self._fields["kind"].selection)
         for message in self:
@@ -124,13 +169,19 @@ class PicoMessage(models.Model):
     def _queue(self, vals_list):
         """Create outbound rows, at most ALIASES_PER_REQUEST inputs each; the
         dispatcher is woken when they are committed."""
+        parts = [part for vals in vals_list for part in self._split_inputs(vals)]
         messages = self.create(
             [
-                dict(part, direction="out", state="pending")
-                for vals in vals_list
-                for part in self._split_inputs(vals)
+                {
+                    **{k: v for k, v in part.items() if k != "unit_ids"},
+                    "direction": "out",
+                    "state": "pending",
+                }
+                for part in parts
             ]
         )
+        for message, part in zip(messages, parts, strict=True):
+            message._link_units(self.env["pico.unit"].browse(self._unit_ids_of(part)))
         copied = messages.filtered(
             lambda m: m.order_ref and not m.company_id._pico_owns_order_ref(m.order_ref)
         )
@@ -143,6 +194,13 @@ class PicoMessage(models.Model):
         if messages - copied:
             self._wake_dispatcher_at_commit()
         return messages
+
+    def _link_units(self, units):
+        """Name this order message on ``units`` (``unit_ids``)."""
+        self.ensure_one()
+        field = UNIT_LINKS.get(self.kind)
+        if field and units:
+            units.sudo().write({field: self.id})
 
     @api.model
     def _split_inputs(self, vals):
@@ -174,7 +232,8 @@ class PicoMessage(models.Model):
         precommit = self.env.cr.precommit
         if not precommit.data.get("pico_mes.wake_dispatcher"):
             precommit.data["pico_mes.wake_dispatcher"] = True
-            precommit.add(self.env.ref(DISPATCH_CRON).sudo()._trigger)
+            cron_id = self.env["ir.model.data"]._xmlid_to_res_id(DISPATCH_CRON)
+            precommit.add(self.env["ir.cron"].sudo().browse(cron_id)._trigger)
 
     @api.model
     def _dump(self, payload):

@@ -98,6 +98,15 @@ class ResCompany(models.Model):
         for company in self:
             company.pico_outbound_waiting_count = counts.get(company, 0)
 
+    pico_serial_units_per_mo = fields.Integer(
+        string="PICO Serial Units per MO",
+        default=100,
+        help="A PICO order of more serial units (a serial product or serial "
+        "components) is confirmed as several manufacturing orders of at most "
+        "this many units, so that each unit costs the same however large the "
+        "order. 0: never split.",
+    )
+
     # ------------------------------------------------- order reference prefix
 
     pico_order_prefix = fields.Char(
@@ -112,7 +121,12 @@ class ResCompany(models.Model):
             "pico_order_prefix_uniq",
             "unique(pico_order_prefix)",
             "Each company needs its own PICO order prefix.",
-        )
+        ),
+        (
+            "pico_serial_units_per_mo_not_negative",
+            "CHECK(pico_serial_units_per_mo >= 0)",
+            "The PICO serial units per manufacturing order cannot be negative.",
+        ),
     ]
 
     def init(self):

@@ -18,6 +18,9 @@ class ResConfigSettings(models.TransientModel):
         string="PICO Webhook URL", compute="_compute_pico_webhook_url"
     )
     pico_unit_link = fields.Char(related="company_id.pico_unit_link", readonly=False)
+    pico_serial_units_per_mo = fields.Integer(
+        related="company_id.pico_serial_units_per_mo", readonly=False
+    )
     pico_allow_bom_transfer = fields.Boolean(
         related="company_id.pico_allow_bom_transfer", readonly=False
     )
