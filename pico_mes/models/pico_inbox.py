@@ -13,8 +13,10 @@ from ..exceptions import PicoProcessingError
 from ..services.conflicts import CONFLICT_CODES, expected_conflicts
 from ..services.payload import parse_events
 from .pico_message import PROCESS_CRON
+from .res_company import ORDER_REF_SEPARATOR
 
 _logger = logging.getLogger(__name__)
+_foreign_logged = set()  # (database, company id, prefix) logged by this process
 
 CLAIM_LIMIT = 200
 ORDER_CLAIM_FACTOR = 10  # an order's later completions: up to 10 claims' worth
@@ -43,6 +45,27 @@ class PicoInbox(models.AbstractModel):
     _description = "PICO Inbox"
 
     # ----------------------------------------------------------- receiving
+
+    @api.model
+    def _receive_delivery(self, company, events):
+        """A webhook delivery: events about another company's or another
+        database's orders are not ours (PICO delivers every event to every
+        subscription): ignored, and only counted. The others are received.
+
+        Returns (new messages, number of duplicates, number ignored).
+        """
+        ours, foreign = [], []
+        for event in events:
+            ref = getattr(event, "external_order_id", None)
+            if ref and not company._pico_owns_order_ref(ref):
+                foreign.append(ref.partition(ORDER_REF_SEPARATOR)[0])
+            else:
+                ours.append(event)
+        if foreign:
+            self.env["pico.foreign.count"]._count(company, foreign)
+            _log_foreign_once(company, foreign)
+        messages, duplicates = self._receive(company, ours)
+        return messages, duplicates, len(foreign)
 
     @api.model
     def _receive(self, company, events):
@@ -318,7 +341,13 @@ class PicoInbox(models.AbstractModel):
         )
         if not all(self._apply_or_fail(m) for m in work_in_progress):
             return False
-        batches, rest = Batch._burst_batches(roots)
+        try:  # the MOs' row locks: a concurrent change is retried, as one by one
+            with expected_conflicts(), self.env.cr.savepoint():
+                batches, rest = Batch._burst_batches(roots)
+        except OperationalError as exc:
+            if exc.pgcode in CONFLICT_CODES:
+                return False
+            raise
         for production, items in batches.items():
             produced = self._produce_burst(production, items)
             if produced is None:
@@ -351,3 +380,17 @@ class PicoInbox(models.AbstractModel):
             error,
         )
         return []
+
+
+def _log_foreign_once(company, prefixes):
+    """One INFO line per process, company and prefix; the settings count them."""
+    for prefix in sorted(set(prefixes)):
+        key = (company.env.cr.dbname, company.id, prefix)
+        if key not in _foreign_logged:
+            _foreign_logged.add(key)
+            _logger.info(
+                "PICO delivers orders under prefix %s (another company or "
+                "database) to the webhook of %s: ignored, counted in the settings",
+                prefix,
+                company.name,
+            )

@@ -358,7 +358,7 @@ class PicoOperation(models.Model):
     @api.model
     def _cron_sync_operations(self):
         """Sync every PICO-enabled company; a PICO outage is logged, never raised."""
-        for company in self.env["res.company"].search([("pico_enabled", "=", True)]):
+        for company in self.env["res.company"]._pico_live_companies():
             try:
                 with self.env.cr.savepoint():
                     self.with_company(company)._pico_sync_company(company)

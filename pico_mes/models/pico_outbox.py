@@ -81,6 +81,8 @@ class PicoOutbox(models.AbstractModel):
     _DUE_SQL = """
         FROM pico_message m
         JOIN res_company c ON c.id = m.company_id AND c.pico_enabled
+             AND (c.pico_identity_database_uuid IS NULL
+                  OR c.pico_identity_database_uuid = %(database_uuid)s)
        WHERE m.direction = 'out' AND m.state = 'pending'
          AND m.kind IN %(kinds)s
          AND m.next_attempt_at <= %(now)s
@@ -95,7 +97,9 @@ class PicoOutbox(models.AbstractModel):
     def _claim_due(self):
         """Lock the oldest open message of each order, when it is due."""
         self.env["pico.message"].flush_model()
-        self.env["res.company"].flush_model(["pico_enabled"])
+        self.env["res.company"].flush_model(
+            ["pico_enabled", "pico_identity_database_uuid"]
+        )
         self.env.cr.execute(
             f"""SELECT m.id {self._DUE_SQL}
                  ORDER BY m.company_id, m.id
@@ -117,7 +121,10 @@ class PicoOutbox(models.AbstractModel):
     @api.model
     def _due_params(self, **extra):
         kinds = tuple(self._dispatched_kinds())
-        return dict(extra, kinds=kinds, now=fields.Datetime.now())
+        database_uuid = self.env["res.company"]._pico_database_uuid()
+        return dict(
+            extra, kinds=kinds, now=fields.Datetime.now(), database_uuid=database_uuid
+        )
 
     @api.model
     def _dispatched_kinds(self):

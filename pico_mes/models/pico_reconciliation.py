@@ -21,7 +21,7 @@ class PicoReconciliation(models.AbstractModel):
 
     @api.model
     def _cron_reconcile(self):
-        companies = self.env["res.company"].search([("pico_enabled", "=", True)])
+        companies = self.env["res.company"]._pico_live_companies()
         for done, company in enumerate(companies):
             try:  # no savepoint: processing commits message by message
                 self.with_company(company)._reconcile_company(company)
@@ -55,12 +55,14 @@ class PicoReconciliation(models.AbstractModel):
 
     @api.model
     def _open_order_refs(self, company):
+        """The company's open orders (in a copy, not those of the original)."""
         return [
             ref
             for (ref,) in self.env["pico.unit"]._read_group(
                 [("company_id", "=", company.id), ("state", "in", OPEN_STATES)],
                 ["external_order_id"],
             )
+            if company._pico_owns_order_ref(ref)
         ]
 
     @api.model

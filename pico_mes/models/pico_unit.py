@@ -134,6 +134,24 @@ class PicoUnit(models.Model):
     replacement_id = fields.Many2one(
         "pico.unit", string="Replaced By", readonly=True, copy=False
     )
+    # The outbound messages about this unit (pico.message.unit_ids): the one
+    # that orders it in PICO, and the one that cancels it there, if any.
+    order_message_id = fields.Many2one(
+        "pico.message",
+        string="Ordered by",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    cancel_message_id = fields.Many2one(
+        "pico.message",
+        string="Cancelled by",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+    )
 
     _sql_constraints = [
         (
@@ -148,6 +166,27 @@ class PicoUnit(models.Model):
             "CREATE INDEX IF NOT EXISTS pico_unit_order_index_idx"
             " ON pico_unit (external_order_id, order_index)"
         )
+        self._init_message_links()
+
+    def _init_message_links(self):
+        """Databases from before the units named their messages kept the links
+        in a relation table: copy them over, then drop it."""
+        self.env.cr.execute("SELECT to_regclass('pico_message_pico_unit_rel')")
+        if not self.env.cr.fetchone()[0]:
+            return
+        for column, kinds in (
+            ("order_message_id", ("order_save",)),
+            ("cancel_message_id", ("order_cancel",)),
+        ):
+            self.env.cr.execute(
+                f"""UPDATE pico_unit u SET {column} = r.pico_message_id
+                      FROM pico_message_pico_unit_rel r
+                      JOIN pico_message m ON m.id = r.pico_message_id
+                     WHERE r.pico_unit_id = u.id AND m.kind IN %s
+                       AND u.{column} IS NULL""",  # noqa: S608 -- constant SQL
+                (kinds,),
+            )
+        self.env.cr.execute("DROP TABLE pico_message_pico_unit_rel")
 
     @api.depends("external_order_id", "order_index")
     def _compute_display_name(self):
@@ -249,10 +288,15 @@ class PicoUnit(models.Model):
     def _save_input(self):
         """This unit as PICO's ``OperationOrderSaveInput``."""
         self.ensure_one()
+        return self._save_input_of(self)
+
+    @api.model
+    def _save_input_of(self, unit):
+        """PICO's ``OperationOrderSaveInput`` of a unit or of its values."""
         return {
-            "externalOrderId": self.external_order_id,
-            "operationId": self.operation_pico_id,
-            "orderIndex": self.order_index,
+            "externalOrderId": unit["external_order_id"],
+            "operationId": unit["operation_pico_id"],
+            "orderIndex": unit["order_index"],
         }
 
     def _cancel_input(self):

@@ -203,13 +203,15 @@ class Stack:
         path = self.config.log("odoo")
         return path.stat().st_size if path.exists() else 0
 
+    def log_lines_since(self, offset, log=None):
+        with (log or self.config.log("odoo")).open("rb") as file:
+            file.seek(offset)
+            return file.read().decode(errors="replace").splitlines()
+
     def log_errors_since(self, offset):
-        with self.config.log("odoo").open("rb") as log:
-            log.seek(offset)
-            text = log.read().decode(errors="replace")
         return [
             line[:300]
-            for line in text.splitlines()
+            for line in self.log_lines_since(offset)
             if " ERROR " in line or " CRITICAL " in line
         ]
 
