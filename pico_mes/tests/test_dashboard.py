@@ -6,7 +6,7 @@ from unittest.mock import patch
 import pytz
 from lxml import etree
 
-from odoo import Command, fields
+from odoo import Command, fields, http
 from odoo.tests import Form, HttpCase, tagged
 
 from ..models import pico_operation_time
@@ -586,6 +586,11 @@ class TestDashboardInTheBrowser(DashboardFloor, PicoCommon, HttpCase):
         cls.setup_pico()
         cls.setup_floor()
         add_groups(cls.env.ref("base.user_admin"), "pico_mes.group_pico_manager")
+        # Odoo lists the modules' static folders (parsing every manifest) on the
+        # first static request; the dashboard's parallel requests doing it at
+        # once meet CPython 3.11's AST parser, which is not thread-safe
+        # ("SystemError: AST constructor recursion depth mismatch").
+        cls.statics = http.root.statics
 
     def setUp(self):
         super().setUp()
