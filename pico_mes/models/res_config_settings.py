@@ -2,6 +2,7 @@ from odoo import fields, models
 
 from ..services import documents
 from ..services.client import PicoError
+from ..services.conflicts import expected_conflicts
 
 
 class ResConfigSettings(models.TransientModel):
@@ -81,7 +82,9 @@ class ResConfigSettings(models.TransientModel):
         self.ensure_one()
         Operation = self.env["pico.operation"]
         try:
-            created, updated = Operation._pico_sync_company(self.company_id)
+            # a concurrent sync (another node) conflicts: Odoo runs the click again
+            with expected_conflicts():
+                created, updated = Operation._pico_sync_company(self.company_id)
         except PicoError as exc:
             return self._pico_notify(self.env._("PICO sync failed"), str(exc), "danger")
         return self._pico_notify(
