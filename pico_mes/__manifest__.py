@@ -29,6 +29,7 @@
         "views/mrp_workorder_views.xml",
         "wizard/pico_bom_transfer_wizard_views.xml",
         "wizard/pico_unit_scrap_wizard_views.xml",
+        "views/pico_connection_views.xml",
         "views/pico_menus.xml",
         "views/pico_unit_process_views.xml",
         "views/pico_dashboard_views.xml",

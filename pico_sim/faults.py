@@ -3,6 +3,8 @@
 import threading
 from dataclasses import asdict, dataclass
 
+ANSWERS = ("false", "null", "no_data")  # the ``answer`` fault
+
 
 @dataclass(frozen=True)
 class RequestFaults:
@@ -13,8 +15,11 @@ class RequestFaults:
     ``graphql_error`` (answer HTTP 200 with that GraphQL error) applies, and the
     request is not executed. ``refuse_alias`` executes the request but fails the
     root field of that response name (e.g. ``m1``) with a GraphQL error, as a
-    server refusing one input of a batch. ``count`` limits the faults to the next
-    N requests.
+    server refusing one input of a batch. ``answer`` does not execute the
+    request's mutations and answers each of them ``"false"`` or ``"null"``, or
+    answers ``"no_data"`` (``{"data": null}`` without errors): what a server may
+    answer to a nullable mutation. ``count`` limits the faults to the next N
+    requests.
     """
 
     latency: float = 0.0
@@ -22,9 +27,12 @@ class RequestFaults:
     graphql_error: str | None = None
     drop_connection: bool = False
     refuse_alias: str | None = None
+    answer: str | None = None
     count: int | None = None
 
     def __post_init__(self):
+        if self.answer not in (None, *ANSWERS):
+            raise ValueError(f"answer must be one of {', '.join(ANSWERS)}")
         if self.latency < 0:
             raise ValueError("latency must be >= 0")
         if self.http_status is not None and not 100 <= self.http_status <= 599:
@@ -40,6 +48,7 @@ class RequestFaults:
             or self.graphql_error
             or self.drop_connection
             or self.refuse_alias
+            or self.answer
         )
 
 

@@ -50,6 +50,7 @@ class RequestContext:
     sim: Any
     fields: Counter = field(default_factory=Counter)
     refuse_alias: str | None = None
+    answer: str | None = None  # the "false" or "null" fault: answer, do nothing
 
 
 class PicoExecutionContext(ExecutionContext):
@@ -197,6 +198,8 @@ def _root_resolver(function):
     def resolve(_root, info, **args):
         if info.context.refuse_alias == info.path.key:
             raise GraphQLError(f"injected refusal of {info.path.key}")
+        if info.context.answer and info.operation.operation == OperationType.MUTATION:
+            return {"false": False, "null": None}[info.context.answer]
         info.context.fields[info.field_name] += 1
         return function(info.context.sim, **args)
 

@@ -147,6 +147,11 @@ class RequestHandler(BaseHTTPRequestHandler):
             if faults.refuse_alias:
                 details["fault"] = f"refuse_alias {faults.refuse_alias}"
                 context.refuse_alias = faults.refuse_alias
+            if faults.answer:
+                details["fault"] = f"answer {faults.answer}"
+                if faults.answer == "no_data":
+                    return Response.json(200, {"data": None})
+                context.answer = faults.answer
         return Response.json(
             200, execute_request(query, variables, operation_name, context)
         )

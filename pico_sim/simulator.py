@@ -255,6 +255,7 @@ class PicoSimulator:
         drop_connection: bool = False,
         count: int | None = None,
         refuse_alias: str | None = None,
+        answer: str | None = None,
     ) -> dict:
         """Disturb the next ``count`` GraphQL requests (None: until cleared)."""
         self.faults.set(
@@ -264,6 +265,7 @@ class PicoSimulator:
             drop_connection=drop_connection,
             count=count,
             refuse_alias=refuse_alias,
+            answer=answer,
         )
         return self.faults.current()
 

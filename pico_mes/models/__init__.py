@@ -20,3 +20,6 @@ from . import pico_unit_process
 from . import pico_floor_time
 from . import pico_dashboard_card
 from . import pico_mrp_batch
+from . import pico_foreign_count
+from . import stock_move
+from . import pico_connection

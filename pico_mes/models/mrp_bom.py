@@ -1,10 +1,14 @@
-from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from collections import defaultdict
 
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..access import check_engine_fields, check_pico_manager
 from ..services import bom_transfer
 
-MANAGER_GROUP = "pico_mes.group_pico_manager"
 MAPPING_ACTIVITY = "pico_mes.mail_activity_pico_mapping_needed"
+# Set by the connector only: "Sent to PICO" maps the BoM to what the sync finds.
+ENGINE_FIELDS = frozenset({"pico_transferred"})
 
 
 class MrpBom(models.Model):
@@ -55,6 +59,16 @@ class MrpBom(models.Model):
     pico_transfer_message_count = fields.Integer(compute="_compute_pico_transfer_state")
     pico_transfer_blocker = fields.Text(compute="_compute_pico_transfer_blocker")
     pico_transfer_offered = fields.Boolean(compute="_compute_pico_transfer_blocker")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_engine_fields(self, ENGINE_FIELDS, vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_engine_fields(self, ENGINE_FIELDS, vals)
+        return super().write(vals)
 
     @api.depends("pico_operation_id", "product_tmpl_id.pico_operation_id", "company_id")
     @api.depends_context("company")
@@ -154,25 +168,43 @@ class MrpBom(models.Model):
             )
 
     def _compute_pico_transfer_state(self):
-        groups = (
+        """Failed or Sending while any message is; Sent only when every call of
+        the latest send was answered true (a discarded one was not sent)."""
+        messages = (
             self.env["pico.message"]
             .sudo()
-            ._read_group([("bom_id", "in", self.ids)], ["bom_id", "state"], ["__count"])
+            .search_fetch(
+                [("bom_id", "in", self.ids)], ["bom_id", "state", "payload"], order="id"
+            )
         )
-        states = {}
-        for bom, state, count in groups:
-            states.setdefault(bom.id, {})[state] = count
+        by_bom = defaultdict(list)
+        for message in messages:
+            by_bom[message.bom_id.id].append(message)
         for bom in self:
-            counts = states.get(bom.id, {})
-            bom.pico_transfer_message_count = sum(counts.values())
-            if not counts:
+            of_bom = by_bom.get(bom.id, [])
+            states = {m.state for m in of_bom}
+            bom.pico_transfer_message_count = len(of_bom)
+            if not of_bom:
                 bom.pico_transfer_state = "none"
-            elif "failed" in counts:
+            elif "failed" in states:
                 bom.pico_transfer_state = "failed"
-            elif "pending" in counts:
+            elif "pending" in states:
                 bom.pico_transfer_state = "pending"
-            else:
+            elif {m.state for m in self._pico_latest_send(of_bom)} == {"done"}:
                 bom.pico_transfer_state = "done"
+            else:
+                bom.pico_transfer_state = "failed"
+
+    @api.model
+    def _pico_latest_send(self, messages):
+        """The messages of the latest send, from ``messages`` in id order: each
+        send ends with its product call."""
+        ends = [
+            position
+            for position, message in enumerate(messages)
+            if message._payload().get("document") == "PicoProductCreate"
+        ]
+        return messages[ends[-2] + 1 :] if len(ends) > 1 else messages
 
     @api.depends_context("company")
     @api.depends(
@@ -201,8 +233,9 @@ class MrpBom(models.Model):
         }
 
     def _pico_check_can_send(self):
-        if not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(self.env._("Only PICO managers may send BoMs to PICO."))
+        check_pico_manager(
+            self.env, self.env._("Only PICO managers may send BoMs to PICO.")
+        )
         for bom in self:
             blocker = bom._pico_company()._pico_bom_transfer_blocker()
             if blocker:
@@ -216,13 +249,17 @@ class MrpBom(models.Model):
                 )
 
     def _pico_queue_transfer(self):
-        """Queue the Work Instructions calls of these BoMs in the outbox."""
+        """Queue the Work Instructions calls of these BoMs in the outbox.
+
+        A PICO Manager needs no right to edit BoMs for it: the connector marks
+        them sent and notes it in their chatter.
+        """
         self._pico_check_can_send()
         vals_list = []
         for bom in self:
             vals_list += bom._pico_transfer_message_vals()
-        self.pico_transferred = True
-        for bom in self:
+        self.sudo().pico_transferred = True
+        for bom in self.sudo():
             bom.message_post(
                 body=self.env._(
                     "Queued for PICO as product %(id)s with %(count)s processes.",
@@ -326,14 +363,15 @@ class MrpBom(models.Model):
             product_op = by_pico_id.get(bom.pico_wi_product_id)
             if not product_op:
                 continue
-            if bom.pico_operation_id != product_op:
+            if not bom.pico_operation_id:  # a choice made by hand is kept
                 bom.pico_operation_id = product_op
-            if not bom.product_tmpl_id.pico_operation_id:
-                bom.product_tmpl_id.pico_operation_id = product_op
+            template = bom.product_tmpl_id.with_company(company)
+            if not template.pico_operation_id:
+                template.pico_operation_id = product_op
             for operation in bom.operation_ids:
                 process_op = by_pico_id.get(operation.pico_wi_process_id)
                 by_hand = operation.pico_process_id and not operation.pico_process_auto
                 if process_op and not by_hand:
-                    operation.with_context(pico_auto_map=True).write(
+                    operation.sudo().with_context(pico_auto_map=True).write(
                         {"pico_process_id": process_op.id, "pico_process_auto": True}
                     )

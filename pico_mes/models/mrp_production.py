@@ -1,10 +1,13 @@
+import re
 from collections import Counter, defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_is_zero, float_round
+from odoo.tools import float_is_zero, float_round, groupby
 
 from .. import compat
+from ..access import check_engine_fields, check_pico_manager, without_engine_defaults
+from .pico_message import ALIASES_PER_REQUEST
 from .pico_unit import OPEN_PRODUCTION_STATES, OPEN_STATES, UNSTARTED_STATES
 
 UNIT_STATES = (
@@ -17,6 +20,22 @@ UNIT_STATES = (
     "scrapped",
 )
 CLOSED_UNIT_STATES = {"cancelled", "scrapped"}
+ATTENTION_ACTIVITY = "pico_mes.mail_activity_pico_attention"
+BACKORDER_SUFFIX = re.compile(r"-\d+$")
+# Set by the connector only (as superuser): no user chooses or changes the
+# reference an order is ordered or cancelled under, nor clears its error.
+ENGINE_FIELDS = frozenset(
+    {
+        "pico_order_ref",
+        "pico_operation_id",
+        "pico_error",
+        "pico_note",
+        "pico_state",
+        "pico_unit_ids",
+        "pico_message_ids",
+        "pico_process_ids",
+    }
+)
 
 
 def order_status(states, has_error=False):
@@ -232,6 +251,21 @@ class MrpProduction(models.Model):
             operation=self.pico_operation_id.display_name,
         )
 
+    # ------------------------------------------------- engine-owned fields
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_engine_fields(self, ENGINE_FIELDS, vals)
+        return super(
+            MrpProduction, without_engine_defaults(self, ENGINE_FIELDS)
+        ).create(vals_list)
+
+    def _pico_units(self):
+        """Every unit of these MOs, whatever the user's record rules: the engine
+        decides on all of them."""
+        return self.sudo().pico_unit_ids
+
     # ------------------------------------------------------------ confirm
 
     def action_confirm(self):
@@ -244,18 +278,67 @@ class MrpProduction(models.Model):
         )
         if fractional and not self.env.su:
             raise UserError(fractional._pico_fractional_message())
-        result = super().action_confirm()
         candidates -= fractional
+        candidates |= candidates._pico_split_serial_orders()
+        result = super(
+            MrpProduction,
+            (self | candidates).with_context(pico_one_finished_line=candidates.ids),
+        ).action_confirm()
         candidates.filtered(lambda p: p.state in OPEN_PRODUCTION_STATES)._pico_order()
         for production in fractional:
             production._pico_flag_error(production._pico_fractional_message())
-        ordered = self.filtered("pico_operation_id")
+        ordered = (self | candidates).filtered("pico_operation_id")
         for production in ordered:
             warning = production._pico_revision_mismatch()
             if warning:
                 production.message_post(body=warning)
         ordered.bom_id._pico_check_mapping()
         return result
+
+    def _pico_split_serial_orders(self):
+        """Draft orders of more serial units than their company's
+        ``pico_serial_units_per_mo`` become MOs of at most that many units
+        (Odoo's backorders: WH/MO/00012-001, -002, ...), before anything is
+        reserved. They stay one PICO order: the reference of the order as the
+        user confirmed it, its units numbered across them. Return the new MOs.
+
+        Each completion moves the rest of its MO to a backorder, serials
+        reserved included: bounded MOs keep that cost bounded.
+        """
+        new = self.browse()
+        for production in self.filtered(lambda p: p._pico_operation().active):
+            size = production.company_id.pico_serial_units_per_mo
+            count = production._pico_unit_count()
+            if not size or count <= size or not production._pico_serial_work():
+                continue
+            ref = production._pico_new_order_ref()
+            one = production.product_id.uom_id._compute_quantity(
+                1, production.product_uom_id
+            )
+            amounts = [one * size] * ((count - 1) // size)
+            family = production._split_productions({production: amounts})
+            for mo in family:  # 18.0 scales a draft's finished moves twice: redo
+                mo.with_context(pico_splitting=True).product_qty = mo.product_qty
+            family.sudo().pico_order_ref = ref
+            new |= family - production
+            production._message_log(
+                body=self.env._(
+                    "PICO builds the %(count)s serial units of this order in "
+                    "manufacturing orders of at most %(size)s units: %(orders)s.",
+                    count=count,
+                    size=size,
+                    orders=", ".join(family.mapped("name")),
+                )
+            )
+        return new
+
+    def _pico_serial_work(self):
+        """Whether the units of this order carry serials: the product's or
+        its components'."""
+        self.ensure_one()
+        return "serial" in (self.product_id | self.move_raw_ids.product_id).mapped(
+            "tracking"
+        )
 
     def _pico_unit_count(self):
         """Whole units in the product's UoM, or None when not a whole number."""
@@ -309,12 +392,15 @@ class MrpProduction(models.Model):
         )
 
     def _pico_order(self):
-        """Order every unit of these newly confirmed MOs (outbox rows, no HTTP)."""
-        unit_vals = []
+        """Order every unit of these newly confirmed MOs (outbox rows, no HTTP).
+
+        MOs that share a reference (an order confirmed as several MOs) number
+        their units on from one another, in order."""
+        unit_vals, first_index = [], defaultdict(int)
         for production in self:
             operation = production._pico_operation()
             if not operation.active:
-                production.pico_note = (
+                production.sudo().pico_note = (
                     self.env._(
                         "The PICO operation %s is archived in PICO.", operation.name
                     )
@@ -324,15 +410,14 @@ class MrpProduction(models.Model):
                     )
                 )
                 continue
-            production.write(
-                {
-                    "pico_order_ref": production._pico_new_order_ref(),
-                    "pico_operation_id": operation.id,
-                }
+            ref = production._pico_new_order_ref()
+            production.sudo().write(
+                {"pico_order_ref": ref, "pico_operation_id": operation.id}
             )
-            unit_vals += production._pico_unit_vals(production._pico_unit_count(), 0)
-        units = self.env["pico.unit"].sudo().create(unit_vals)
-        self._pico_queue_saves(units)
+            count = production._pico_unit_count()
+            unit_vals += production._pico_unit_vals(count, first_index[ref])
+            first_index[ref] += count
+        self._pico_order_units(unit_vals)
 
     def _pico_new_order_ref(self):
         """The externalOrderId: kept once set, else the company prefix and the name."""
@@ -355,10 +440,44 @@ class MrpProduction(models.Model):
                 "operation_pico_id": self.pico_operation_id.pico_id,
                 "order_index": first_index + offset,
                 "production_id": self.id,
+                "product_id": self.product_id.id,
                 "company_id": self.company_id.id,
             }
             for offset in range(count)
         ]
+
+    def _pico_order_units(self, unit_vals):
+        """Create units (values of ``_pico_unit_vals``) with the outbox
+        messages that order them in PICO, at most ALIASES_PER_REQUEST units
+        each: the messages first, so that each unit is written once, naming
+        its message."""
+        Message = self.env["pico.message"].sudo()
+        Unit = self.env["pico.unit"].sudo()
+        chunks = [
+            (self.browse(production_id), of_production[i : i + ALIASES_PER_REQUEST])
+            for production_id, of_production in groupby(
+                unit_vals, key=lambda vals: vals["production_id"]
+            )
+            for i in range(0, len(of_production), ALIASES_PER_REQUEST)
+        ]
+        messages = Message._queue(
+            [
+                {
+                    "kind": "order_save",
+                    "company_id": production.company_id.id,
+                    "production_id": production.id,
+                    "order_ref": production.pico_order_ref,
+                    "payload": Message._dump(
+                        {"inputs": [Unit._save_input_of(vals) for vals in chunk]}
+                    ),
+                }
+                for production, chunk in chunks
+            ]
+        )
+        for message, (_production, chunk) in zip(messages, chunks, strict=True):
+            for vals in chunk:
+                vals["order_message_id"] = message.id
+        return Unit.create(unit_vals)
 
     def _pico_queue_saves(self, units):
         by_production = self._pico_group_by_production(units)
@@ -388,13 +507,22 @@ class MrpProduction(models.Model):
         units = units.filtered(lambda u: u.state in UNSTARTED_STATES)
         messages = []
         for production, batch in self._pico_group_by_production(units).items():
-            siblings = self.env["pico.unit"].search_count(
-                [
-                    ("external_order_id", "=", production.pico_order_ref),
-                    ("operation_pico_id", "=", production.pico_operation_id.pico_id),
-                    ("state", "in", UNSTARTED_STATES),
-                    ("id", "not in", batch.ids),
-                ]
+            siblings = (
+                self.env["pico.unit"]
+                .sudo()
+                .search_count(
+                    [
+                        ("company_id", "=", production.company_id.id),
+                        ("external_order_id", "=", production.pico_order_ref),
+                        (
+                            "operation_pico_id",
+                            "=",
+                            production.pico_operation_id.pico_id,
+                        ),
+                        ("state", "in", UNSTARTED_STATES),
+                        ("id", "not in", batch.ids),
+                    ]
+                )
             )
             if siblings:
                 inputs = [u._cancel_input() for u in batch]
@@ -428,7 +556,7 @@ class MrpProduction(models.Model):
     def _action_cancel(self):
         if self.env.context.get("pico_cancelling"):  # mrp re-enters through moves
             return super()._action_cancel()
-        units = self.pico_unit_ids.filtered(lambda u: u.state != "cancelled")
+        units = self._pico_units().filtered(lambda u: u.state != "cancelled")
         result = super(
             MrpProduction, self.with_context(pico_cancelling=True)
         )._action_cancel()
@@ -477,8 +605,10 @@ class MrpProduction(models.Model):
         not one of them.
         """
         keep = set(self.env.context.get("pico_keep_unit_ids") or [])
-        units = self.filtered(lambda p: p.state == "done").pico_unit_ids.filtered(
-            lambda u: u.state in OPEN_STATES and u.id not in keep
+        units = (
+            self.filtered(lambda p: p.state == "done")
+            ._pico_units()
+            .filtered(lambda u: u.state in OPEN_STATES and u.id not in keep)
         )
         if units:
             self._pico_release_units(units)
@@ -486,6 +616,7 @@ class MrpProduction(models.Model):
     # ------------------------------------------------- quantity and splits
 
     def write(self, vals):
+        check_engine_fields(self, ENGINE_FIELDS, vals)
         result = super().write(vals)
         if "product_qty" in vals and not self.env.context.get("pico_splitting"):
             self.filtered(
@@ -499,17 +630,12 @@ class MrpProduction(models.Model):
             wanted = production._pico_unit_count()
             if wanted is None:
                 raise UserError(production._pico_fractional_message())
-            active = production.pico_unit_ids.filtered(lambda u: u.state in OPEN_STATES)
+            active = production._pico_units().filtered(lambda u: u.state in OPEN_STATES)
             if wanted > len(active):
                 next_index = production._pico_next_index()
-                units = (
-                    self.env["pico.unit"]
-                    .sudo()
-                    .create(
-                        production._pico_unit_vals(wanted - len(active), next_index)
-                    )
+                production._pico_order_units(
+                    production._pico_unit_vals(wanted - len(active), next_index)
                 )
-                self._pico_queue_saves(units)
             elif wanted < len(active):
                 production._pico_cancel_highest(active, len(active) - wanted)
 
@@ -539,11 +665,25 @@ class MrpProduction(models.Model):
         )
         return self.env.cr.fetchone()[0]
 
+    def _get_name_backorder(self, name, sequence):
+        """An MO of a PICO order split again keeps one suffix, as Odoo 19.0
+        names it: WH/MO/00012-001 stays WH/MO/00012-001 once its family has
+        other backorders (18.0 makes it WH/MO/00012-001-001)."""
+        suffix = BACKORDER_SUFFIX.search(name or "")
+        if (
+            sequence == 1
+            and suffix
+            and any(self.mapped("pico_order_ref"))
+            and max(compat.production_family(self).mapped("backorder_sequence")) > 1
+        ):
+            return name[: suffix.start()] + super()._get_name_backorder("", 1)
+        return super()._get_name_backorder(name, sequence)
+
     def _split_productions(
         self, amounts=False, cancel_remaining_qty=False, set_consumed_qty=False
     ):
         holders = {
-            p: p.pico_unit_ids.filtered(lambda u: u.state in OPEN_STATES) for p in self
+            p: p._pico_units().filtered(lambda u: u.state in OPEN_STATES) for p in self
         }
         productions = super(
             MrpProduction, self.with_context(pico_splitting=True)
@@ -553,6 +693,10 @@ class MrpProduction(models.Model):
             if any(p._pico_unit_count() is None for p in productions):
                 raise UserError(productions._pico_fractional_message())
             self._pico_distribute_units(productions, holders)
+        carried = self.env.context.get("pico_carried_lines")
+        if carried:  # a picking type that reserves by hand: Odoo assigned nothing
+            moves = productions.move_raw_ids | productions.move_finished_ids
+            moves._pico_take_carried_lines(carried)._recompute_state()
         self.env["pico.floor.time"]._follow_units(productions)
         return productions
 
@@ -588,7 +732,7 @@ class MrpProduction(models.Model):
                 count = production._pico_unit_count()
                 taken, units = units[:count], units[count:]
                 if production != origin:
-                    production.write(
+                    production.sudo().write(
                         {
                             "pico_order_ref": origin.pico_order_ref,
                             "pico_operation_id": origin.pico_operation_id.id,
@@ -604,14 +748,19 @@ class MrpProduction(models.Model):
     def _pico_flag_error(self, error):
         """Show a failure on the MO: status, chatter, and an activity."""
         for production in self:
-            production.pico_error = error
+            production.sudo().pico_error = error
             production._pico_schedule_activity(error)
 
     def _pico_schedule_activity(self, note):
+        """One "PICO: action needed" task per MO: while one is open, a repeated
+        problem of the order adds none (each stays in the PICO messages)."""
         self.ensure_one()
+        attention = self.env.ref(ATTENTION_ACTIVITY)
+        if self.sudo().activity_ids.filtered(lambda a: a.activity_type_id == attention):
+            return
         user = self.user_id or self.env.ref("base.user_admin", raise_if_not_found=False)
         self.sudo().activity_schedule(
-            "pico_mes.mail_activity_pico_attention",
+            ATTENTION_ACTIVITY,
             note=note,
             user_id=user.id if user else self.env.uid,
         )
@@ -643,9 +792,14 @@ class MrpProduction(models.Model):
         return action
 
     def action_pico_retry(self):
-        """Retry what failed for these MOs and clear their PICO error."""
+        """Retry what failed for these MOs and clear their PICO error (PICO
+        Managers)."""
+        check_pico_manager(
+            self.env,
+            self.env._("Only a PICO Manager can retry or discard PICO messages."),
+        )
         failed = self.pico_message_ids.filtered(lambda m: m.state == "failed")
         failed.action_retry()
-        self.pico_error = False
+        self.sudo().pico_error = False
         self.activity_unlink(["pico_mes.mail_activity_pico_attention"])
         return True

@@ -3,7 +3,11 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.tools import html2plaintext
 
+from ..access import check_engine_fields
 from ..services import bom_transfer
+
+# Set by the catalog sync only: whether it made the mapping, and why it could not.
+ENGINE_FIELDS = frozenset({"pico_process_auto", "pico_mapping_note"})
 
 
 class MrpRoutingWorkcenter(models.Model):
@@ -28,6 +32,7 @@ class MrpRoutingWorkcenter(models.Model):
     pico_process_auto = fields.Boolean(
         string="Mapped Automatically",
         copy=False,
+        readonly=True,
         help="Set by the catalog sync; a hand-made choice is never changed by it.",
     )
     pico_mapping_note = fields.Char(
@@ -60,8 +65,18 @@ class MrpRoutingWorkcenter(models.Model):
         self.pico_process_auto = False
         self.pico_mapping_note = False
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_engine_fields(self, ENGINE_FIELDS, vals)
+        return super().create(vals_list)
+
     def write(self, vals):
-        if "pico_process_id" in vals and not self.env.context.get("pico_auto_map"):
+        """A person's choice of process is kept by later syncs. Only the sync
+        itself (as superuser, context ``pico_auto_map``) maps automatically."""
+        check_engine_fields(self, ENGINE_FIELDS, vals)
+        auto = self.env.su and self.env.context.get("pico_auto_map")
+        if "pico_process_id" in vals and not auto:
             vals = dict(vals, pico_process_auto=False, pico_mapping_note=False)
         return super().write(vals)
 
@@ -99,9 +114,7 @@ class MrpRoutingWorkcenter(models.Model):
             if len(found) == 1:
                 mapped[found] |= operation
             elif len(found) > 1:
-                operation.with_context(
-                    pico_auto_map=True
-                ).pico_mapping_note = self.env._(
+                operation.sudo().pico_mapping_note = self.env._(
                     "%(count)s PICO processes of %(parent)s answer to "
                     "%(name)s: choose one by hand.",
                     count=len(found),
@@ -109,7 +122,7 @@ class MrpRoutingWorkcenter(models.Model):
                     name=operation.name,
                 )
         for process, bom_operations in mapped.items():
-            bom_operations.with_context(pico_auto_map=True).write(
+            bom_operations.sudo().with_context(pico_auto_map=True).write(
                 {
                     "pico_process_id": process.id,
                     "pico_process_auto": True,

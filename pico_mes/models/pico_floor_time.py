@@ -1,7 +1,10 @@
 from collections import defaultdict
-from datetime import timedelta
 
 from odoo import api, models
+from odoo.tools import escape_psql
+
+MAX_PROCESS_MINUTES = 24 * 60  # a process longer than a day is a clock error
+CYCLE_SLACK_MINUTES = 1  # rounding between PICO's cycle time and its start and end
 
 
 class PicoFloorTime(models.AbstractModel):
@@ -27,6 +30,10 @@ class PicoFloorTime(models.AbstractModel):
         workorder = self._workorder_for(unit.production_id, event.operation_id)
         if event.operation_id == unit.operation_pico_id and not workorder:
             return Done.browse()  # the unit itself keeps its root times
+        times, problem = self._times(event)
+        if problem:
+            unit._pico_note_time(problem)
+            return Done.browse()
         company = unit.company_id
         values = {
             "process": self._process_of(workorder, company, event.operation_id),
@@ -36,7 +43,7 @@ class PicoFloorTime(models.AbstractModel):
             or workorder.workcenter_id,
             "user": self._user_for(company, event.operator),
             "serial": event.finished_serial or unit.produced_serial or unit.lot_id.name,
-            "times": self._times(event),
+            "times": times,
         }
         log = self._create_time_log(unit, event, workorder, values)
         started, ended, minutes = values["times"]
@@ -102,15 +109,51 @@ class PicoFloorTime(models.AbstractModel):
 
     @api.model
     def _times(self, event):
-        """(start, end, minutes): PICO's cycle time, else end minus start."""
-        ended = event.at
-        if event.cycle_time_ms is not None:
-            minutes = event.cycle_time_ms / 60000.0
-            started = event.started_at or ended - timedelta(minutes=minutes)
+        """((start, end, minutes), None) from PICO's start, end and cycle time
+        (else end minus start); (None, why) when they cannot be a time log."""
+        ended, started = event.at, event.started_at
+        name = event.operation_id
+        if not started:
+            return None, self.env._(
+                "%(process)s, done %(end)s: PICO reported no start time; no time "
+                "was logged.",
+                process=name,
+                end=ended,
+            )
+        span = (ended - started).total_seconds() / 60.0
+        if span < 0:
+            return None, self.env._(
+                "%(process)s: PICO reported a start (%(start)s) after the end "
+                "(%(end)s); no time was logged.",
+                process=name,
+                start=started,
+                end=ended,
+            )
+        if event.cycle_time_ms is None:
+            minutes = span
         else:
-            started = event.started_at or ended
-            minutes = (ended - started).total_seconds() / 60.0
-        return started.replace(microsecond=0), ended.replace(microsecond=0), minutes
+            minutes = event.cycle_time_ms / 60000.0
+        if minutes > MAX_PROCESS_MINUTES:
+            return None, self.env._(
+                "%(process)s, done %(end)s: %(minutes)s min is beyond the bound of "
+                "%(bound)s min for one process; no time was logged.",
+                process=name,
+                end=ended,
+                minutes=round(minutes, 2),
+                bound=MAX_PROCESS_MINUTES,
+            )
+        if minutes > span + CYCLE_SLACK_MINUTES:
+            return None, self.env._(
+                "%(process)s, done %(end)s: PICO's cycle time (%(minutes)s min) is "
+                "longer than from its start to its end (%(span)s min); no time was "
+                "logged.",
+                process=name,
+                end=ended,
+                minutes=round(minutes, 2),
+                span=round(span, 2),
+            )
+        times = started.replace(microsecond=0), ended.replace(microsecond=0), minutes
+        return times, None
 
     @api.model
     def _workorder_for(self, production, process_pico_id):
@@ -123,15 +166,18 @@ class PicoFloorTime(models.AbstractModel):
 
     @api.model
     def _user_for(self, company, operator):
-        """The user named like PICO's operator, if exactly one; else none."""
-        if not operator:
+        """The one internal user of ``company`` named exactly like PICO's operator
+        (ignoring case and surrounding spaces); else none."""
+        name = (operator or "").strip()
+        if not name:
             return self.env["res.users"]
         users = (
             self.env["res.users"]
             .sudo()
             .search(
                 [
-                    ("name", "=ilike", operator.strip()),
+                    ("name", "=ilike", escape_psql(name)),
+                    ("share", "=", False),
                     ("company_ids", "in", company.id),
                 ],
                 limit=2,
@@ -161,7 +207,7 @@ class PicoFloorTime(models.AbstractModel):
     @api.model
     def _follow_units(self, productions):
         """Move time logs to the work orders of the MO now holding their unit."""
-        units = productions.pico_unit_ids
+        units = productions._pico_units()
         if not units:
             return
         logs = (

@@ -14,8 +14,10 @@ from ..services import cron_budget
 from ..services.conflicts import CONFLICT_CODES, expected_conflicts
 from ..services.payload import parse_events
 from .pico_message import PROCESS_CRON
+from .res_company import ORDER_REF_SEPARATOR
 
 _logger = logging.getLogger(__name__)
+_foreign_logged = set()  # (database, company id, prefix) logged by this process
 
 CLAIM_LIMIT = 200
 ORDER_CLAIM_FACTOR = 10  # an order's later completions: up to 10 claims' worth
@@ -47,6 +49,27 @@ class PicoInbox(models.AbstractModel):
     _description = "PICO Inbox"
 
     # ----------------------------------------------------------- receiving
+
+    @api.model
+    def _receive_delivery(self, company, events):
+        """A webhook delivery: events about another company's or another
+        database's orders are not ours (PICO delivers every event to every
+        subscription): ignored, and only counted. The others are received.
+
+        Returns (new messages, number of duplicates, number ignored).
+        """
+        ours, foreign = [], []
+        for event in events:
+            ref = getattr(event, "external_order_id", None)
+            if ref and not company._pico_owns_order_ref(ref):
+                foreign.append(ref.partition(ORDER_REF_SEPARATOR)[0])
+            else:
+                ours.append(event)
+        if foreign:
+            self.env["pico.foreign.count"]._count(company, foreign)
+            _log_foreign_once(company, foreign)
+        messages, duplicates = self._receive(company, ours)
+        return messages, duplicates, len(foreign)
 
     @api.model
     def _receive(self, company, events):
@@ -192,7 +215,7 @@ class PicoInbox(models.AbstractModel):
             if position and cron_budget.out_of_time(self.env.context):
                 break  # a budgeted run: the rest stays pending for the next
             for attempt in range(INLINE_TRIES):
-                settled = self._settle_quietly(message_ids)
+                settled = self._settle(message_ids)
                 if settled or testing:
                     break
                 self.env.cr.rollback()
@@ -223,18 +246,6 @@ class PicoInbox(models.AbstractModel):
                 groups.append(by_order[key])
             by_order[key].append(message.id)
         return groups
-
-    @api.model
-    def _settle_quietly(self, message_ids):
-        """``_settle``; False when it meets a write conflict outside the steps
-        that expect one (a worker of another node locked the MO first)."""
-        try:
-            with expected_conflicts():
-                return self._settle(message_ids)
-        except OperationalError as exc:
-            if exc.pgcode not in CONFLICT_CODES:
-                raise
-            return False
 
     @api.model
     def _settle(self, message_ids):
@@ -345,12 +356,7 @@ class PicoInbox(models.AbstractModel):
         (event,) = parse_events(message._payload())
         unit = self.env["pico.mrp.adapter"]._unit_of(message.company_id, event)
         if unit and unit.state == "scrapped":
-            message.error = self.env._(
-                "Unit %(unit)s was scrapped in Odoo (%(reason)s): this completion "
-                "changes no stock.",
-                unit=unit.display_name,
-                reason=unit.scrap_reason,
-            )
+            message.error = unit._pico_scrapped_completion_note(event)
 
     # -------------------------------------------------------------- bursts
 
@@ -370,7 +376,13 @@ class PicoInbox(models.AbstractModel):
         )
         if not all(self._apply_or_fail(m) for m in work_in_progress):
             return False
-        batches, rest = Batch._burst_batches(roots)
+        try:  # the MOs' row locks: a concurrent change is retried, as one by one
+            with expected_conflicts(), self.env.cr.savepoint():
+                batches, rest = Batch._burst_batches(roots)
+        except OperationalError as exc:
+            if exc.pgcode in CONFLICT_CODES:
+                return False
+            raise
         for production, items in batches.items():
             produced = self._produce_burst(production, items)
             if produced is None:
@@ -403,3 +415,17 @@ class PicoInbox(models.AbstractModel):
             error,
         )
         return []
+
+
+def _log_foreign_once(company, prefixes):
+    """One INFO line per process, company and prefix; the settings count them."""
+    for prefix in sorted(set(prefixes)):
+        key = (company.env.cr.dbname, company.id, prefix)
+        if key not in _foreign_logged:
+            _foreign_logged.add(key)
+            _logger.info(
+                "PICO delivers orders under prefix %s (another company or "
+                "database) to the webhook of %s: ignored, counted in the settings",
+                prefix,
+                company.name,
+            )

@@ -379,7 +379,7 @@ class PicoOperation(models.Model):
         the next run."""
         budgeted = bool(self.env.context.get("ir_cron_progress_id"))
         deadline = cron_budget.Deadline.for_this_run() if budgeted else None
-        companies = self.env["res.company"].search([("pico_enabled", "=", True)])
+        companies = self.env["res.company"]._pico_live_companies()
         cron = self.env.ref(SYNC_CRON).sudo()
         for position, company in enumerate(companies):
             if position and budgeted and deadline.passed():

@@ -1,3 +1,4 @@
+import json
 import logging
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ from odoo import api, fields, models
 from odoo.tools import groupby
 
 from .. import compat
-from ..exceptions import PicoError, PicoIncompleteAnswer
+from ..exceptions import PicoError, PicoFalseAnswer, PicoIncompleteAnswer
 from ..services import cron_budget, documents
 from ..services.conflicts import CONFLICT_CODES, expected_conflicts
 from .pico_message import ALIASES_PER_REQUEST, DISPATCH_CRON
@@ -92,6 +93,8 @@ class PicoOutbox(models.AbstractModel):
     _DUE_SQL = """
         FROM pico_message m
         JOIN res_company c ON c.id = m.company_id AND c.pico_enabled
+             AND (c.pico_identity_database_uuid IS NULL
+                  OR c.pico_identity_database_uuid = %(database_uuid)s)
        WHERE m.direction = 'out' AND m.state = 'pending'
          AND m.kind IN %(kinds)s
          AND m.next_attempt_at <= %(now)s
@@ -106,7 +109,9 @@ class PicoOutbox(models.AbstractModel):
     def _claim_due(self):
         """Lock the oldest open message of each order, when it is due."""
         self.env["pico.message"].flush_model()
-        self.env["res.company"].flush_model(["pico_enabled"])
+        self.env["res.company"].flush_model(
+            ["pico_enabled", "pico_identity_database_uuid"]
+        )
         self.env.cr.execute(
             f"""SELECT m.id {self._DUE_SQL}
                  ORDER BY m.company_id, m.id
@@ -128,7 +133,10 @@ class PicoOutbox(models.AbstractModel):
     @api.model
     def _due_params(self, **extra):
         kinds = tuple(self._dispatched_kinds())
-        return dict(extra, kinds=kinds, now=fields.Datetime.now())
+        database_uuid = self.env["res.company"]._pico_database_uuid()
+        return dict(
+            extra, kinds=kinds, now=fields.Datetime.now(), database_uuid=database_uuid
+        )
 
     @api.model
     def _dispatched_kinds(self):
@@ -172,10 +180,31 @@ class PicoOutbox(models.AbstractModel):
         document = documents.WORK_INSTRUCTION_DOCUMENTS[payload["document"]]
         try:
             data = client.execute(document, payload["variables"])
+            self._check_work_instruction_answer(data)
         except PicoError as exc:
             self._failed(message, exc)
             return
         message._set_done(data)
+
+    @api.model
+    def _check_work_instruction_answer(self, data):
+        """A Work Instructions mutation did its work only when it answered true:
+        false is a refusal; null or no data says nothing (retried as usual)."""
+        if not data:
+            raise PicoIncompleteAnswer(self.env._("PICO answered without data."))
+        for field, answer in data.items():
+            if answer is None:
+                raise PicoIncompleteAnswer(
+                    self.env._("PICO answered %s with null.", field)
+                )
+            if answer is not True:
+                raise PicoFalseAnswer(
+                    self.env._(
+                        "PICO answered %(field)s with %(answer)s: it did not save it.",
+                        field=field,
+                        answer=json.dumps(answer),
+                    )
+                )
 
     @api.model
     def _chunks(self, messages):

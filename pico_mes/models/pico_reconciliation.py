@@ -33,7 +33,7 @@ class PicoReconciliation(models.AbstractModel):
         budgeted = bool(self.env.context.get("ir_cron_progress_id"))
         deadline = cron_budget.Deadline.for_this_run() if budgeted else None
         reconciliation = self.with_context(**deadline.context()) if budgeted else self
-        companies = self.env["res.company"].search([("pico_enabled", "=", True)])
+        companies = self.env["res.company"]._pico_live_companies()
         done = 0
         for company in companies:
             if done and budgeted and deadline.passed():
@@ -100,12 +100,14 @@ class PicoReconciliation(models.AbstractModel):
 
     @api.model
     def _open_order_refs(self, company):
+        """The company's open orders (in a copy, not those of the original)."""
         return [
             ref
             for (ref,) in self.env["pico.unit"]._read_group(
                 [("company_id", "=", company.id), ("state", "in", OPEN_STATES)],
                 ["external_order_id"],
             )
+            if company._pico_owns_order_ref(ref)
         ]
 
     @api.model

@@ -1,12 +1,15 @@
+from types import SimpleNamespace
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import float_compare, float_is_zero, float_round
+from odoo.tools import float_compare
 
 from ..exceptions import PicoStateError
+from ..services.payload import MAX_ITEMS, ConsumedSerial
 
 OPEN_STATES = ("queued", "sent", "in_progress", "failed")
 UNSTARTED_STATES = ("queued", "sent", "failed")
-SCRAPPABLE_STATES = ("sent", "in_progress", "done")
+SCRAPPABLE_STATES = ("in_progress", "done")  # what PICO started or built
 # States of an MO that still builds its units; here, not in mrp_production.py,
 # which imports this module.
 OPEN_PRODUCTION_STATES = ("confirmed", "progress", "to_close")
@@ -20,11 +23,12 @@ class PicoUnit(models.Model):
     Keyed like PICO keys it, ``(externalOrderId, operationId, orderIndex)``. The MO
     holding the unit changes when Odoo splits or backorders; the key never does.
 
-    PICO sends no scrap signal: a supervisor records it here. The unit's stock
-    goes to scrap through ``stock.scrap`` linked to its MO: one unit's worth of
-    components for a unit in progress, the finished serial (which holds its
-    components) for a finished one. A replacement is a new orderIndex of the same
-    PICO order, so the MO chain still delivers its quantity.
+    PICO sends no scrap signal: a supervisor records it here, for a unit PICO
+    has started or built. The unit's stock goes to scrap through ``stock.scrap``
+    linked to its MO: for a unit in progress one unit's worth of components (the
+    serials PICO reported for it, the rest from the MO's reservations), for a
+    finished one its serial (which holds its components). A replacement is a new
+    orderIndex of the same PICO order, so the MO chain still delivers its quantity.
     """
 
     _name = "pico.unit"
@@ -83,6 +87,17 @@ class PicoUnit(models.Model):
     wip_log = fields.Text(
         string="Work in Progress", readonly=True, help="PICO's child completions."
     )
+    reported_component_serials = fields.Json(
+        readonly=True,
+        copy=False,
+        help="[attribute id, part number, serial] of the components PICO reported "
+        "for this unit while building it: what a scrap of the unit writes off.",
+    )
+    time_notes = fields.Text(
+        readonly=True,
+        copy=False,
+        help="PICO times that were not logged, and why.",
+    )
     process_ids = fields.One2many(
         "pico.unit.process", "unit_id", string="Processes", readonly=True
     )
@@ -107,6 +122,24 @@ class PicoUnit(models.Model):
     replacement_id = fields.Many2one(
         "pico.unit", string="Replaced By", readonly=True, copy=False
     )
+    # The outbound messages about this unit (pico.message.unit_ids): the one
+    # that orders it in PICO, and the one that cancels it there, if any.
+    order_message_id = fields.Many2one(
+        "pico.message",
+        string="Ordered by",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    cancel_message_id = fields.Many2one(
+        "pico.message",
+        string="Cancelled by",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+    )
 
     _sql_constraints = [
         (
@@ -121,6 +154,27 @@ class PicoUnit(models.Model):
             "CREATE INDEX IF NOT EXISTS pico_unit_order_index_idx"
             " ON pico_unit (external_order_id, order_index)"
         )
+        self._init_message_links()
+
+    def _init_message_links(self):
+        """Databases from before the units named their messages kept the links
+        in a relation table: copy them over, then drop it."""
+        self.env.cr.execute("SELECT to_regclass('pico_message_pico_unit_rel')")
+        if not self.env.cr.fetchone()[0]:
+            return
+        for column, kinds in (
+            ("order_message_id", ("order_save",)),
+            ("cancel_message_id", ("order_cancel",)),
+        ):
+            self.env.cr.execute(
+                f"""UPDATE pico_unit u SET {column} = r.pico_message_id
+                      FROM pico_message_pico_unit_rel r
+                      JOIN pico_message m ON m.id = r.pico_message_id
+                     WHERE r.pico_unit_id = u.id AND m.kind IN %s
+                       AND u.{column} IS NULL""",  # noqa: S608 -- constant SQL
+                (kinds,),
+            )
+        self.env.cr.execute("DROP TABLE pico_message_pico_unit_rel")
 
     @api.depends("external_order_id", "order_index")
     def _compute_display_name(self):
@@ -170,10 +224,15 @@ class PicoUnit(models.Model):
     def _save_input(self):
         """This unit as PICO's ``OperationOrderSaveInput``."""
         self.ensure_one()
+        return self._save_input_of(self)
+
+    @api.model
+    def _save_input_of(self, unit):
+        """PICO's ``OperationOrderSaveInput`` of a unit or of its values."""
         return {
-            "externalOrderId": self.external_order_id,
-            "operationId": self.operation_pico_id,
-            "orderIndex": self.order_index,
+            "externalOrderId": unit["external_order_id"],
+            "operationId": unit["operation_pico_id"],
+            "orderIndex": unit["order_index"],
         }
 
     def _cancel_input(self):
@@ -194,14 +253,18 @@ class PicoUnit(models.Model):
         return self.search(domain, limit=1)
 
     def _record_execution(self, event, lot):
-        """The unit is built: store PICO's execution data (times, station, operator)."""
+        """The unit is built: store PICO's execution data (times, station, operator);
+        times out of bounds are a note, not data."""
         self._transition("done", OPEN_STATES, "complete")
+        times, problem = self.env["pico.floor.time"]._times(event)
+        if problem:
+            self._pico_note_time(problem)
         self.write(
             {
                 "lot_id": lot.id,
-                "started_at": event.started_at,
+                "started_at": times[0] if times else False,
                 "completed_at": event.at,
-                "cycle_time": (event.cycle_time_ms or 0) / 60000.0,
+                "cycle_time": times[2] if times else 0.0,
                 "station": event.station,
                 "operator": event.operator,
                 "produced_serial": event.finished_serial,
@@ -224,12 +287,41 @@ class PicoUnit(models.Model):
         )
         lines = [*(self.wip_log or "").splitlines(), line]
         self.wip_log = "\n".join(lines[-WIP_LOG_LINES:])  # PICO decides how many come
+        self._pico_remember_serials(event.consumed_serials)
         self.filtered(lambda u: u.state in ("queued", "sent"))._set_in_progress()
+
+    def _pico_remember_serials(self, consumed):
+        """Keep the component serials PICO reports while building: a scrap of the
+        unit writes off these, not others."""
+        for unit in self:
+            known = [tuple(s) for s in unit.reported_component_serials or []]
+            new = [
+                (c.attribute_id, c.part_number, c.serial)
+                for c in consumed
+                if (c.attribute_id, c.part_number, c.serial) not in known
+            ]
+            if not new:
+                continue
+            serials = (known + new)[:MAX_ITEMS]
+            unit.reported_component_serials = [list(s) for s in serials]
+            if unit.state != "done":  # a completion writes what it consumed
+                unit.consumed_serials = ", ".join(
+                    f"{part or attribute}: {serial}"
+                    for attribute, part, serial in serials
+                )
+
+    def _pico_note_time(self, text):
+        """A line of ``time_notes``, once."""
+        for unit in self:
+            lines = (unit.time_notes or "").splitlines()
+            if text not in lines:
+                unit.time_notes = "\n".join([*lines, text][-WIP_LOG_LINES:])
 
     # ---------------------------------------------------------------- scrap
 
     def action_pico_scrap_wizard(self):
         self.ensure_one()
+        self._pico_check_scrappable()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Scrap unit"),
@@ -257,8 +349,32 @@ class PicoUnit(models.Model):
             replacements |= unit._pico_scrap_one(reason, bool(replace))
         return replacements.ids
 
+    def _pico_check_scrappable(self):
+        """Only what PICO has started or built exists to be scrapped."""
+        self.ensure_one()
+        if self.state in UNSTARTED_STATES:
+            raise UserError(
+                self.env._(
+                    "PICO has not started unit %(unit)s: nothing of it is built, so "
+                    "nothing is scrapped. To build fewer units, lower the quantity "
+                    "of %(mo)s or cancel it.",
+                    unit=self.display_name,
+                    mo=self.production_id.display_name,
+                )
+            )
+        if self.state not in SCRAPPABLE_STATES or not self.production_id:
+            states = dict(self._fields["state"]._description_selection(self.env))
+            raise UserError(
+                self.env._(
+                    "Unit %(unit)s is %(state)s: only units PICO has started or "
+                    "finished can be scrapped.",
+                    unit=self.display_name,
+                    state=states.get(self.state, self.state),
+                )
+            )
+
     def _set_scrapped(self, reason, scraps):
-        """The named transition: only a unit PICO has received, started or built."""
+        """The named transition: only a unit PICO has started or built."""
         self._transition("scrapped", SCRAPPABLE_STATES, "scrap")
         self.write(
             {
@@ -269,17 +385,14 @@ class PicoUnit(models.Model):
         )
 
     def _pico_scrap_one(self, reason, replace):
+        """All or nothing: stock written off, PICO told, the MO resized."""
         self.ensure_one()
         self._pico_lock_production()
-        if self.state not in SCRAPPABLE_STATES or not self.production_id:
-            raise UserError(
-                self.env._(
-                    "Unit %(unit)s is %(state)s: only units PICO has received, "
-                    "started or finished can be scrapped.",
-                    unit=self.display_name,
-                    state=self.state,
-                )
-            )
+        self._pico_check_scrappable()
+        with self.env.cr.savepoint():
+            return self._pico_scrap_checked(reason, replace)
+
+    def _pico_scrap_checked(self, reason, replace):
         finished = self.state == "done"
         production = self.production_id
         scraps = self._pico_scrap_finished() if finished else self._pico_scrap_parts()
@@ -317,97 +430,236 @@ class PicoUnit(models.Model):
         self.invalidate_recordset()
 
     # ---------------------------------------------------------- scrap: stock
+    #
+    # Every good is taken from where it is: a quant below the MO's source
+    # location for components, in the warehouse of its destination for the
+    # finished unit, then scrapped through ``stock.scrap.action_validate``,
+    # Odoo's checked path. Anything short refuses the whole scrap, so no quant
+    # goes negative and no serial is in two places.
 
     def _pico_scrap_finished(self):
+        """The built unit (its serial), from where it is in stock."""
         production = self.production_id
-        return self._pico_do_scrap(
-            production,
-            [(production.product_id, production.product_uom_id, 1.0, self.lot_id)],
+        product = production.product_id
+        if product.tracking != "none" and not self.lot_id:
+            raise UserError(
+                self.env._(
+                    "Unit %(unit)s has no serial in Odoo: nothing was scrapped.",
+                    unit=self.display_name,
+                )
+            )
+        destination = production.location_dest_id
+        taken = self._pico_take(
+            product,
+            1.0,
+            destination.warehouse_id.view_location_id or destination,
+            {},
+            lot=self.lot_id,
+            first=destination,
         )
+        return self._pico_do_scrap(production, taken)
 
     def _pico_scrap_parts(self):
-        """One unit's worth of every component of the MO, with lots where tracked."""
+        """One unit's worth of every component: the serials PICO reported for
+        this unit, else what the MO reserved, else other stock below its source."""
         production = self.production_id
-        one = production.product_id.uom_id._compute_quantity(
-            1, production.product_uom_id
-        )
-        lines = []
-        for move in production.move_raw_ids.filtered(
+        adapter = self.env["pico.mrp.adapter"]
+        moves = production.move_raw_ids.filtered(
             lambda m: m.state not in ("done", "cancel")
-        ):
-            quantity = float_round(
-                move.product_uom_qty * one / production.product_qty,
-                precision_rounding=move.product_uom.rounding,
-            )
-            if float_is_zero(quantity, precision_rounding=move.product_uom.rounding):
-                continue
-            if move.product_id.tracking == "none":
-                lines.append((move.product_id, move.product_uom, quantity, None))
-                continue
-            lots = self._pico_component_lots(move, production)
-            if move.product_id.tracking == "serial":
-                count = int(
-                    move.product_uom._compute_quantity(quantity, move.product_id.uom_id)
+        )
+        reported = self._pico_reported_lots(production)
+        root, used, taken = production.location_src_id, {}, []
+        for move in moves:
+            product = move.product_id
+            rounding = product.uom_id.rounding
+            quantity = adapter._one_unit_of(production, move)
+            lots = reported.get(move, [])
+            for lot in lots if product.tracking == "serial" else lots[:1]:
+                lot_quantity = 1.0 if product.tracking == "serial" else quantity
+                taken += self._pico_take(product, lot_quantity, root, used, lot=lot)
+                quantity -= lot_quantity
+            if float_compare(quantity, 0, precision_rounding=rounding) > 0:
+                taken += self._pico_take(
+                    product, quantity, root, used, reserved=move.move_line_ids
                 )
-                if len(lots) < count:
-                    raise UserError(
-                        self.env._(
-                            "Not enough serials of %s in stock to scrap.",
-                            move.product_id.display_name,
-                        )
-                    )
-                lines += [
-                    (move.product_id, move.product_id.uom_id, 1.0, lot)
-                    for lot in lots[:count]
+        return self._pico_do_scrap(production, taken)
+
+    def _pico_reported_lots(self, production):
+        """{raw move: [stock.lot]} of the component serials PICO reported for
+        this unit, matched to moves as a completion matches them."""
+        serials = self.reported_component_serials or []
+        if not serials:
+            return {}
+        event = SimpleNamespace(
+            consumed_serials=[ConsumedSerial(*serial) for serial in serials]
+        )
+        by_move = self.env["pico.mrp.adapter"]._serials_by_move(production, event)
+        result = {}
+        for move, names in by_move.items():
+            lots = self.env["stock.lot"].search(
+                [
+                    ("product_id", "=", move.product_id.id),
+                    ("name", "in", names),
+                    ("company_id", "in", [production.company_id.id, False]),
                 ]
-            elif lots:
-                lines.append((move.product_id, move.product_uom, quantity, lots[0]))
-            else:
+            )
+            unknown = sorted(set(names) - set(lots.mapped("name")))
+            if unknown:
                 raise UserError(
                     self.env._(
-                        "No lot of %s is in stock to scrap.",
-                        move.product_id.display_name,
+                        "PICO reported %(serials)s of %(product)s for unit %(unit)s, "
+                        "which Odoo does not know: nothing was scrapped.",
+                        serials=", ".join(unknown),
+                        product=move.product_id.display_name,
+                        unit=self.display_name,
                     )
                 )
-        return self._pico_do_scrap(production, lines)
+            by_name = {lot.name: lot for lot in lots}
+            result[move] = list(dict.fromkeys(by_name[name] for name in names))
+        return result
 
-    def _pico_component_lots(self, move, production):
-        """Lots the MO reserved for this component first, then any in stock."""
-        reserved = move.move_line_ids.lot_id
-        quants = (
-            self.env["stock.quant"]
-            ._gather(move.product_id, production.location_src_id)
-            .filtered(
-                lambda q: (
-                    q.lot_id
-                    and float_compare(
-                        q.quantity, 0, precision_rounding=q.product_uom_id.rounding
-                    )
-                    > 0
-                )
+    def _pico_take(
+        self, product, quantity, root, used, lot=None, reserved=None, first=None
+    ):
+        """[(quant, quantity)] holding ``quantity`` of ``product`` (of ``lot``)
+        in the internal locations below ``root``: the MO's ``reserved`` lines
+        first, then what is below ``first`` (default ``root``) itself. ``used``
+        counts what this scrap already took from each quant. Raises when the
+        stock is not there."""
+        domain = [
+            ("product_id", "=", product.id),
+            ("location_id", "child_of", root.id),
+            ("location_id.usage", "=", "internal"),
+            ("quantity", ">", 0),
+        ]
+        if lot:
+            domain.append(("lot_id", "=", lot.id))
+        elif product.tracking != "none":
+            domain.append(("lot_id", "!=", False))
+        quants = self.env["stock.quant"].search(domain, order="in_date, id")
+        preferred = {
+            (line.location_id.id, line.lot_id.id, line.package_id.id)
+            for line in reserved or ()
+        }
+        first = first or root
+        quants = quants.sorted(
+            lambda q: (
+                (q.location_id.id, q.lot_id.id, q.package_id.id) not in preferred,
+                not q.location_id.parent_path.startswith(first.parent_path),
+                q.location_id != first,
             )
         )
-        others = quants.lot_id - reserved
-        return list(reserved) + list(others)
+        rounding = product.uom_id.rounding
+        remaining, taken = quantity, []
+        for quant in quants:
+            if float_compare(remaining, 0, precision_rounding=rounding) <= 0:
+                break
+            free = quant.quantity - used.get(quant.id, 0.0)
+            if float_compare(free, 0, precision_rounding=rounding) <= 0:
+                continue
+            amount = min(free, remaining)
+            used[quant.id] = used.get(quant.id, 0.0) + amount
+            taken.append((quant, amount))
+            remaining -= amount
+        if float_compare(remaining, 0, precision_rounding=rounding) > 0:
+            raise UserError(self._pico_missing(product, quantity, root, lot))
+        return taken
 
-    def _pico_do_scrap(self, production, lines):
-        """Scrap (product, uom, quantity, lot) lines from the MO's locations."""
+    def _pico_missing(self, product, quantity, root, lot):
+        """Why the scrap cannot take ``product`` from below ``root``."""
+        if lot:
+            where = (
+                self.env["stock.quant"]
+                .search([("lot_id", "=", lot.id), ("quantity", ">", 0)])
+                .location_id
+            )
+            return self.env._(
+                "%(product)s %(lot)s is not in %(location)s or below it (%(where)s), "
+                "so unit %(unit)s cannot be scrapped: nothing was scrapped.",
+                product=product.display_name,
+                lot=lot.name,
+                location=root.complete_name,
+                where=self.env._("now in %s", ", ".join(where.mapped("complete_name")))
+                if where
+                else self.env._("it is in no location"),
+                unit=self.display_name,
+            )
+        return self.env._(
+            "Unit %(unit)s needs %(quantity)s %(uom)s of %(product)s, and "
+            "%(location)s holds less (with its sub-locations): nothing was scrapped.",
+            unit=self.display_name,
+            quantity=f"{quantity:g}",
+            uom=product.uom_id.name,
+            product=product.display_name,
+            location=root.complete_name,
+        )
+
+    def _pico_do_scrap(self, production, taken):
+        """Scrap [(quant, quantity)] through Odoo's checked path, all or nothing
+        (the caller's savepoint)."""
+        amounts = {}
+        for quant, quantity in taken:
+            amounts[quant] = amounts.get(quant, 0.0) + quantity
         scraps = self.env["stock.scrap"].create(
             [
                 {
-                    "product_id": product.id,
-                    "product_uom_id": uom.id,
+                    "product_id": quant.product_id.id,
+                    "product_uom_id": quant.product_id.uom_id.id,
                     "scrap_qty": quantity,
-                    "lot_id": lot.id if lot else False,
+                    "lot_id": quant.lot_id.id,
+                    "package_id": quant.package_id.id,
+                    "owner_id": quant.owner_id.id,
+                    "location_id": quant.location_id.id,
                     "production_id": production.id,
                     "company_id": production.company_id.id,
                     "origin": production.name,
                 }
-                for product, uom, quantity, lot in lines
+                for quant, quantity in amounts.items()
             ]
         )
-        scraps.do_scrap()
+        for scrap in scraps:
+            if scrap.action_validate() is not True:  # the insufficient-quantity wizard
+                raise UserError(
+                    self.env._(
+                        "Odoo finds less than %(quantity)s %(product)s in %(location)s "
+                        "to scrap: nothing was scrapped.",
+                        quantity=scrap.scrap_qty,
+                        product=scrap.product_id.display_name,
+                        location=scrap.location_id.complete_name,
+                    )
+                )
+            # mrp's _compute_scrap_qty is right for one scrap at a time only
+            scrap.flush_recordset(["scrap_qty"])
         return scraps
+
+    def _pico_scrapped_completion_note(self, event):
+        """Why PICO's completion of this scrapped unit changes no stock, and
+        which component serials it reports that the scrap did not write off."""
+        self.ensure_one()
+        note = self.env._(
+            "Unit %(unit)s was scrapped in Odoo (%(reason)s): this completion "
+            "changes no stock.",
+            unit=self.display_name,
+            reason=self.scrap_reason,
+        )
+        if self.lot_id:  # scrapped finished: its components went with its serial
+            return note
+        scrapped = set(self.scrap_ids.lot_id.mapped("name"))
+        others = sorted({c.serial for c in event.consumed_serials} - scrapped)
+        if not others:
+            return note
+        return " ".join(
+            [
+                note,
+                self.env._(
+                    "PICO reports component serials %(serials)s for it, which the "
+                    "scrap did not write off (it took %(scrapped)s): check which "
+                    "parts went to scrap.",
+                    serials=", ".join(others),
+                    scrapped=", ".join(sorted(scrapped)) or "-",
+                ),
+            ]
+        )
 
     # ----------------------------------------------------------- scrap: PICO
 
@@ -454,14 +706,20 @@ class PicoUnit(models.Model):
         return replacement
 
     def _pico_open_production_of_order(self):
-        return self.env["mrp.production"].search(
-            [
-                ("pico_order_ref", "=", self.external_order_id),
-                ("company_id", "=", self.company_id.id),
-                ("state", "in", OPEN_PRODUCTION_STATES),
-            ],
-            order="id desc",
-            limit=1,
+        """The order's open MO, also one the user's record rules hide."""
+        Production = self.env["mrp.production"]
+        return (
+            Production.sudo()
+            .search(
+                [
+                    ("pico_order_ref", "=", self.external_order_id),
+                    ("company_id", "=", self.company_id.id),
+                    ("state", "in", OPEN_PRODUCTION_STATES),
+                ],
+                order="id desc",
+                limit=1,
+            )
+            .with_env(Production.env)
         )
 
     def _pico_drop_one_unit(self, production):

@@ -13,8 +13,10 @@ from . import test_floor_times
 from . import test_engine
 from . import test_multi_company
 from . import test_security
+from . import test_access
 from . import test_screens
 from . import test_bom_transfer
 from . import test_scrap
 from . import test_dashboard
 from . import test_burst
+from . import test_database_copy

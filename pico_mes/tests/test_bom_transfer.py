@@ -1,6 +1,6 @@
 from graphql import build_schema
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -8,7 +8,8 @@ from pico_sim import work_instructions
 from pico_sim.schema import SDL_PATH as SCHEMA
 
 from ..services import bom_transfer
-from .common import PicoTransactionCase, add_groups, production_family
+from ..services.payload import parse_events
+from .common import PicoTransactionCase, add_groups, make_user, production_family
 
 
 @tagged("post_install", "-at_install")
@@ -150,16 +151,32 @@ class TestBomTransfer(PicoTransactionCase):
         self.dispatch()
         self.assertEqual(set(messages.mapped("state")), {"done"})
 
-    def test_only_managers_with_the_company_setting_may_send(self):
-        with self.assertRaises(AccessError):
-            self.chair_bom.with_user(self.mrp_user).action_pico_send()
+    def test_only_pico_managers_with_the_company_setting_may_send(self):
+        pico_manager = make_user(
+            self.env, "bom-pico-manager", "pico_mes.group_pico_manager",
+            email="bom-pico-manager@example.com",
+        )  # fmt: skip
+        mrp_admin = make_user(self.env, "bom-mrp-admin", "mrp.group_mrp_manager")
+        for user in (self.mrp_user, mrp_admin):
+            with self.assertRaises(AccessError, msg=user.login):
+                self.chair_bom.with_user(user).action_pico_send()
+            with self.assertRaises(AccessError, msg=user.login):
+                self.chair_bom.with_user(user)._pico_queue_transfer()
+        self.assertFalse(self.chair_bom.pico_transfer_message_ids)
+        # A PICO Manager, who may not edit BoMs, sends one.
+        bom = self.chair_bom.with_user(pico_manager)
+        action = bom.action_pico_send()
+        wizard = bom.env[action["res_model"]].with_context(**action["context"])
+        wizard.create({}).action_confirm()
+        self.assertEqual(len(self.chair_bom.pico_transfer_message_ids), 5)
+        self.assertTrue(self.chair_bom.pico_transferred)
         self.company.pico_allow_bom_transfer = False
         with self.assertRaisesRegex(UserError, "not allowed"):
-            self.chair_bom.action_pico_send()
+            bom.action_pico_send()
         self.assertFalse(self.chair_bom.pico_transfer_offered)
         self.company.pico_allow_bom_transfer = True
         with self.assertRaisesRegex(UserError, "no operations"):
-            self.sensor_bom.action_pico_send()
+            self.sensor_bom.with_user(pico_manager).action_pico_send()
 
     def test_unreadable_live_schema_disables_the_transfer(self):
         self.sim.set_faults(graphql_error="introspection is disabled", count=1)
@@ -196,3 +213,96 @@ class TestBomTransfer(PicoTransactionCase):
             "PICO has no mutation stationCreate.",
             bom_transfer.schema_problems(build_schema(dropped)),
         )
+
+    def transfer_messages(self, bom):
+        return bom.pico_transfer_message_ids.sorted("id")
+
+    def transfer_state(self, bom):
+        bom.invalidate_recordset(["pico_transfer_state"])  # as a new request reads it
+        return bom.pico_transfer_state
+
+    def test_false_answer_fails_and_the_bom_is_never_sent(self):
+        self.sim.set_faults(answer="false", count=1)
+        self.send()
+        messages = self.transfer_messages(self.chair_bom)
+        self.assertEqual(messages.mapped("state"), ["failed"] + ["pending"] * 4)
+        self.assertIn("stationCreate with false", messages[0].error)
+        self.assertEqual(self.transfer_state(self.chair_bom), "failed")
+
+        messages[0].action_retry()
+        self.dispatch()
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        self.assertEqual(self.transfer_state(self.chair_bom), "done")
+
+        self.sim.set_faults(answer="false", count=1)
+        self.send()
+        latest = self.transfer_messages(self.chair_bom) - messages
+        self.assertEqual(latest[0].state, "failed")
+        self.env["pico.message.discard"].with_context(active_ids=latest[0].ids).create(
+            {"reason": "the station exists"}
+        ).action_discard()
+        self.dispatch()
+        self.assertEqual(latest.mapped("state"), ["discarded"] + ["done"] * 4)
+        self.assertEqual(self.transfer_state(self.chair_bom), "failed")  # not Sent
+        self.send()
+        self.assertEqual(self.transfer_state(self.chair_bom), "done")
+
+    def test_null_or_no_data_is_retried_then_fails_never_sent(self):
+        for answer in ("null", "no_data"):
+            with self.subTest(answer=answer):
+                bom = self.chair_bom.copy()
+                self.sim.set_faults(answer=answer)
+                self.send(bom)
+                messages = self.transfer_messages(bom)
+                self.assertEqual(messages.mapped("state"), ["pending"] * 5)
+                self.assertEqual(messages[0].attempts, 1)
+                self.assertIn(
+                    "null" if answer == "null" else "without data", messages[0].error
+                )
+                self.assertEqual(self.transfer_state(bom), "pending")
+                messages[0].write(
+                    {
+                        "retrying_since": fields.Datetime.subtract(
+                            fields.Datetime.now(), hours=25
+                        ),
+                        "next_attempt_at": "2000-01-01",
+                    }
+                )
+                self.dispatch()
+                self.assertEqual(messages[0].state, "failed")
+                self.assertEqual(self.transfer_state(bom), "failed")
+                self.sim.clear_faults()
+                messages[0].action_retry()
+                self.dispatch()
+                self.assertEqual(set(messages.mapped("state")), {"done"})
+                self.assertEqual(self.transfer_state(bom), "done")
+
+    def test_hand_made_mapping_of_a_sent_bom_is_kept(self):
+        """As for any BoM: syncs and operation webhooks keep what a person chose."""
+        Operation = self.env["pico.operation"]
+        self.send()
+        Operation._pico_sync_company(self.company)
+        fit, test = self.chair_bom.operation_ids.sorted("sequence")
+        sent = self.operation(self.chair_bom.pico_wi_product_id)
+        self.assertEqual(self.chair_bom.pico_operation_id, sent)
+        self.assertTrue(fit.pico_process_auto)
+
+        self.chair_bom.pico_operation_id = self.op_sensor
+        fit.pico_process_id = test.pico_process_id
+        self.assertFalse(fit.pico_process_auto)
+
+        def assert_kept():
+            self.assertEqual(self.chair_bom.pico_operation_id, self.op_sensor)
+            self.assertEqual(fit.pico_process_id, test.pico_process_id)
+            self.assertFalse(fit.pico_process_auto)
+
+        Operation._pico_sync_company(self.company, full=True)
+        assert_kept()
+        changed = self.sim.upsert_operation({"id": sent.pico_id, "name": "Chair v2"})
+        messages, _duplicates = self.env["pico.message"]._receive(
+            self.company, parse_events({"data": {"operationsStream": changed}})
+        )
+        messages._process()
+        self.assertEqual(messages.state, "done")
+        self.assertEqual(sent.name, "Chair v2")
+        assert_kept()

@@ -46,6 +46,11 @@ class TestDashboard(PicoTransactionCase):
         event["endState"]["producedSerial"] = event["reservedSerialNumber"] = None
         self.assertEqual(self.receive(event).state, "failed")
         self.sim.start_unit(scrapped.pico_order_ref, "op-sensor-kit", 0)
+        self.receive(
+            self.sim.complete_wip(
+                scrapped.pico_order_ref, "op-sensor-kit", 0, "op-proc-solder"
+            )
+        )
         scrapped.pico_unit_ids.action_pico_scrap("bent frame", True)
         self.dispatch()
         late = self.sim.complete_unit(scrapped.pico_order_ref, "op-sensor-kit", 0)

@@ -4,7 +4,7 @@ from odoo import Command
 from odoo.tests import tagged
 
 from ..services.payload import parse_events
-from .common import PicoTransactionCase, add_groups, production_family
+from .common import PicoTransactionCase, add_groups, make_user, production_family
 
 T0 = datetime(2026, 3, 2, 8, 0, 0)
 ASSEMBLY, TEST = "op-proc-assembly", "op-proc-test"
@@ -20,9 +20,13 @@ class TestFloorTimes(PicoTransactionCase):
         add_groups(cls.env.user, "mrp.group_mrp_routings")
         cls.add_sim_processes()
         cls.assembly_wc = cls.env["mrp.workcenter"].create(
+            {"name": "Assembly Bench", "costs_hour": 60.0}
+        )
+        # Not the Assembly operation's work center: a log there came from the station.
+        cls.station_wc = cls.env["mrp.workcenter"].create(
             {
-                "name": "Assembly Bench",
-                "costs_hour": 60.0,
+                "name": "Assembly Cell A",
+                "costs_hour": 75.0,
                 "pico_station_names": "Station A, Station B",
             }
         )
@@ -200,10 +204,11 @@ class TestFloorTimes(PicoTransactionCase):
             self.assertAlmostEqual(log.duration, minutes)
             self.assertAlmostEqual(workorder.duration, minutes)
             self.assertEqual(workorder.state, "done")
-            if process == ASSEMBLY:  # station mapped, operator known
-                self.assertEqual(log.workcenter_id, self.assembly_wc)
+            if process == ASSEMBLY:  # the station's work center, operator known
+                self.assertEqual(workorder.workcenter_id, self.assembly_wc)
+                self.assertEqual(log.workcenter_id, self.station_wc)
                 self.assertEqual(log.user_id, self.mrp_user)
-            else:  # the work order's own work center; operator kept as text
+            else:  # station unknown: the work order's own; operator kept as text
                 self.assertEqual(log.workcenter_id, self.test_wc)
                 self.assertFalse(log.user_id)
                 self.assertEqual(log.pico_operator, "Nobody Known")
@@ -364,7 +369,7 @@ class TestFloorTimes(PicoTransactionCase):
         )
         self.assertEqual(
             self.env["mrp.workcenter"]._pico_for_station(self.company, " station b "),
-            self.assembly_wc,
+            self.station_wc,
         )
         self.assertEqual(
             Floor._user_for(self.company, "mia manufacturing"), self.mrp_user
@@ -391,3 +396,88 @@ class TestFloorTimes(PicoTransactionCase):
         for mo in done:
             self.assert_unit_times(mo)
         self.assertFalse(self.pico_logs((family - done).workorder_ids))
+
+    def test_times_out_of_bounds_are_notes_and_the_unit_is_produced(self):
+        """A start after the end, no start, a cycle time longer than the process
+        or beyond a day: a note on the unit, never a time log; the unit is built."""
+        production = self.make_mo(self.lamp, 2)
+        self.dispatch()
+
+        def process(index, name, start, minutes, **changes):
+            event = self.complete_process(production, index, name)
+            event["operationSummary"]["startedAt"] = start and f"{start.isoformat()}Z"
+            event["at"] = f"{(T0 + timedelta(minutes=minutes)).isoformat()}Z"
+            event["operationSummary"].update(changes)
+            return event
+
+        events = [
+            # a start after the end, no cycle time: minus 50 minutes
+            process(0, ASSEMBLY, T0 + timedelta(hours=1), 10, cycleTime=None),
+            # no start time
+            process(0, TEST, None, 20, cycleTime=60000),
+            # a cycle time of 31 years
+            process(1, ASSEMBLY, T0, 10, cycleTime=10**12),
+            # a cycle time of 3 hours between a start and an end 10 minutes apart
+            process(1, TEST, T0, 10, cycleTime=3 * 3600 * 1000),
+        ]
+        for event in events:
+            messages, _dup = self.receive(event)
+            self.assertEqual(messages.state, "done")
+        last = self.complete_lamp(production, 1)
+        last["operationSummary"]["cycleTime"] = 2 * 24 * 3600 * 1000  # two days
+        last["operationSummary"]["startedAt"] = "2026-03-01T08:00:00Z"
+        last["at"] = "2026-03-03T08:00:00Z"
+        for event in (self.complete_lamp(production, 0), last):
+            messages, _dup = self.receive(event)
+            self.assertEqual(messages.state, "done")
+
+        family = production_family(production)
+        self.assertEqual(set(family.mapped("state")), {"done"})
+        self.assertEqual(self.stock(self.lamp), 2)
+        self.assertFalse(self.pico_logs(family.workorder_ids))
+        self.assertFalse(family.pico_process_ids)
+        for log in family.workorder_ids.time_ids:  # Odoo's own: the expected time
+            self.assertGreaterEqual(log.duration, 0)
+            self.assertLessEqual(log.duration, 60)
+        for mo in family:
+            cost = self.report_operations(mo)["summary"]["real_cost"]
+            self.assertGreaterEqual(cost, 0)
+            self.assertLessEqual(cost, 100)
+        unit_0, unit_1 = family.pico_unit_ids.sorted("order_index")
+        notes_0 = unit_0.time_notes.splitlines()
+        self.assertEqual(len(notes_0), 2, notes_0)
+        self.assertIn(f"{ASSEMBLY}: PICO reported a start", notes_0[0])
+        self.assertIn("after the end", notes_0[0])
+        self.assertIn(f"{TEST}, done", notes_0[1])
+        self.assertIn("no start time", notes_0[1])
+        notes_1 = unit_1.time_notes.splitlines()
+        self.assertEqual(len(notes_1), 3, notes_1)
+        self.assertIn("beyond the bound", notes_1[0])
+        self.assertIn("longer than from its start to its end", notes_1[1])
+        self.assertIn("op-desk-lamp", notes_1[2])
+        self.assertIn("beyond the bound", notes_1[2])
+        self.assertEqual((unit_1.cycle_time, unit_1.started_at), (0, False))
+        self.assertTrue(unit_0.cycle_time)
+
+    def test_operator_matches_an_internal_user_by_exact_name(self):
+        Floor = self.env["pico.floor.time"]
+        make_user(
+            self.env,
+            "pico-portal-pat",
+            "base.group_portal",
+            name="Pat Portal",
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self.assertEqual(
+            Floor._user_for(self.company, "  mia MANUFACTURING "), self.mrp_user
+        )
+        for operator in ("Mia%", "%", "Mia_Manufacturing", "Mia Manufacturin_"):
+            self.assertFalse(Floor._user_for(self.company, operator), operator)
+        self.assertFalse(Floor._user_for(self.company, "Pat Portal"))
+
+        production = self.make_mo(self.lamp, 1)
+        self.dispatch()
+        self.receive(self.complete_process(production, 0, ASSEMBLY, operator="Mia%"))
+        log = self.pico_logs(production.workorder_ids)
+        self.assertEqual(log.pico_operator, "Mia%")
+        self.assertFalse(log.user_id)

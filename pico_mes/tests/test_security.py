@@ -92,6 +92,8 @@ class TestOverRpc(PicoCommon, HttpCase):
         for model, record, values in (
             ("pico.message", message, {"payload": "{}", "state": "done"}),
             ("pico.unit", production.pico_unit_ids, {"state": "done"}),
+            ("mrp.production", production, {"pico_order_ref": "X:WH/MO/1"}),
+            ("mrp.production", production, {"pico_error": False}),
         ):
             with self.assertRaises(JsonRpcException) as caught:
                 self.call(model, "write", record.ids, values)

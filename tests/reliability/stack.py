@@ -36,8 +36,9 @@ from .proxy import FaultProxy  # noqa: E402
 DB = os.environ.get("PICO_RELIABILITY_DB", "pico_reliability")
 ODOO_PORT = int(os.environ.get("PICO_RELIABILITY_PORT", "8089"))
 GEVENT_PORT, SIM_PORT, PROXY_PORT = ODOO_PORT - 1, ODOO_PORT - 2, ODOO_PORT - 3
-# the second Odoo node of the two-node case, and the load balancer in front of both
-NODE2_PORT = int(os.environ.get("PICO_RELIABILITY_NODE2_PORT", ODOO_PORT - 4))
+# the second Odoo node of the two-node case, and the load balancer in front of
+# both (ODOO_PORT - 4 and - 5 are test_neighbours.py's)
+NODE2_PORT = int(os.environ.get("PICO_RELIABILITY_NODE2_PORT", ODOO_PORT - 7))
 NODE2_GEVENT_PORT = int(
     os.environ.get("PICO_RELIABILITY_NODE2_GEVENT_PORT", NODE2_PORT - 1)
 )
@@ -154,10 +155,13 @@ def log_offset(path):
 
 
 def log_lines_since(path, offset, *texts):
-    """The log's lines from ``offset`` that contain one of ``texts``."""
+    """The log's lines from ``offset``; with ``texts``, those that contain one
+    of them (cut at 300 characters)."""
     with path.open("rb") as log:
         log.seek(offset)
         lines = log.read().decode(errors="replace").splitlines()
+    if not texts:
+        return lines
     return [line[:300] for line in lines if any(t in line for t in texts)]
 
 
@@ -283,11 +287,11 @@ class Stack:
     def log_offset(self):
         return log_offset(self.config.log("odoo"))
 
+    def log_lines_since(self, offset, *texts, log=None):
+        return log_lines_since(log or self.config.log("odoo"), offset, *texts)
+
     def log_errors_since(self, offset):
         return log_errors_since(self.config.log("odoo"), offset)
-
-    def log_lines_since(self, offset, *texts):
-        return log_lines_since(self.config.log("odoo"), offset, *texts)
 
     # -- webhook
 

@@ -5,6 +5,8 @@ import time
 import pytest
 import requests
 
+from pico_sim import work_instructions
+
 from .helpers import TOKEN
 
 QUERY = "{ operations { id } }"
@@ -102,3 +104,25 @@ def test_refuse_alias_fails_that_field_and_stops_the_rest(sim, gql):
     body = gql(f"mutation Batch({params}) {{ {fields} }}", variables)
     assert "errors" not in body
     assert [o["orderIndex"] for o in sim.orders("MO-R")] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("answer", "data"),
+    [("false", {"stationCreate": False}), ("null", {"stationCreate": None})],
+)
+def test_answer_fault_answers_a_mutation_without_doing_it(sim, gql, answer, data):
+    sim.set_faults(answer=answer, count=2)
+    station = """mutation {
+        stationCreate(input: {station: {id: "wc_1", name: "Bench"}}) }"""
+    assert gql(station) == {"data": data}
+    assert gql.data(QUERY)["operations"]  # a query under the fault answers as usual
+    assert work_instructions.definition(sim, "station", "wc_1") is None
+    assert gql(station) == {"data": {"stationCreate": True}}
+
+
+def test_no_data_fault(sim, gql):
+    sim.set_faults(answer="no_data", count=1)
+    assert gql(QUERY) == {"data": None}
+    assert gql(QUERY)["data"]["operations"]
+    with pytest.raises(ValueError):
+        sim.set_faults(answer="maybe")
