@@ -161,7 +161,7 @@ def test_two_nodes_send_and_apply_each_unit_once(
     )  # fmt: skip
     pico_floor.join()
     redirect_webhooks(stack, balancer.url + WEBHOOK_ROUTE)
-    late = stack.control.post("/control/deliver", force=True)["results"]
+    late = deliver_pending(stack)
     stop.set()
     for thread in background:
         thread.join()
@@ -223,6 +223,16 @@ def test_two_nodes_send_and_apply_each_unit_once(
 
 
 # ----------------------------------------------------------------- helpers
+
+
+def deliver_pending(stack):
+    """PICO delivers every pending webhook now, one after the other (a few
+    thousand at full size: longer than the control API's usual timeout)."""
+    response = stack.control.session.post(
+        f"{stack.control.url}/control/deliver", json={"force": True}, timeout=3600
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["results"]
 
 
 def saves_in_pico(stack):
