@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..services import documents
+from ..services.conflicts import insert_new
 from ..services.payload import parse_time
 
 
@@ -90,4 +91,6 @@ class PicoProcess(models.Model):
                     "company_id": company.id,
                 }
             )
-        return self.create(to_create)
+        # a sync on another node may add the same links at this moment
+        ids = insert_new(self, to_create, key=("parent_id", "operation_id"))
+        return self.browse(list(ids.values()))

@@ -11,6 +11,7 @@ from ..access import check_engine_fields
 from ..exceptions import PicoCopyHeld
 from ..services import bom_transfer, documents
 from ..services.client import PicoClient, PicoError
+from ..services.conflicts import expected_conflicts
 
 WEBHOOK_ROUTE = "/pico_mes/webhook"
 ORDER_REF_SEPARATOR = ":"
@@ -348,7 +349,17 @@ class ResCompany(models.Model):
                     message._set_failed(str(exc))
                     raise
                 message._set_done(data)
-        self.sudo().pico_webhook_secret_previous = False
+        self._pico_forget_previous_secret()
+
+    def _pico_forget_previous_secret(self):
+        """PICO has the new secret. Written only when there is one to forget:
+        two nodes registering at the same moment then never write the company
+        (a pending one is an expected conflict, and Odoo runs the click again)."""
+        company = self.sudo()
+        if company.pico_webhook_secret_previous:
+            with expected_conflicts():
+                company.pico_webhook_secret_previous = False
+                company.flush_recordset(["pico_webhook_secret_previous"])
 
     @api.model
     def _pico_company_for_secret(self, secret):
