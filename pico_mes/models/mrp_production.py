@@ -293,8 +293,16 @@ class MrpProduction(models.Model):
             production._pico_flag_error(production._pico_fractional_message())
         ordered = (self | candidates).filtered("pico_operation_id")
         ordered._pico_log_revision_mismatches()
-        ordered.bom_id._pico_check_mapping()
+        ordered._pico_check_bom_mappings()
         return result
+
+    def _pico_check_bom_mappings(self):
+        """Refresh "PICO: mapping needed" on the BoMs of these orders that
+        consume tracked components, the only ones PICO must name (the catalog
+        sync checks every BoM)."""
+        self.filtered(
+            lambda p: any(c.tracking != "none" for c in p.move_raw_ids.product_id)
+        ).bom_id._pico_check_mapping()
 
     def _pico_operations(self):
         """{production: the PICO operation it asks for}, for all these MOs in
