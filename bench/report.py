@@ -40,6 +40,7 @@ TARGET = re.compile(
     r"\(target (?P<op><=|>=|<|>) ?(?P<target>[0-9.]+)x?\)"
 )
 NUMBER = re.compile(r"[-+]?[0-9][0-9,]*\.?[0-9]*")
+NO_TARGET = re.compile(r"^\s*(?P<label>.+?)\s{2,}(?P<value>.*?)\s*\(no target\)\s*$")
 # --quick: reduced sizes, minutes instead of an hour (the report says so)
 QUICK = {
     "burst": ["--sizes", "10,50", "--backlog", "400", "--mos", "40"],
@@ -99,11 +100,16 @@ def run(name, args, growth_json=None):
 
 
 def parse(name, lines):
-    """The figures with a target in a benchmark's printed tables."""
-    figures, section = [], ""
+    """The figures with a target in a benchmark's printed tables, and those
+    printed ``(no target)``: [(section, label, value)]."""
+    figures, untargeted, section = [], [], ""
     for line in lines:
         if line and not line.startswith(" "):
             section = line.strip()
+            continue
+        plain = NO_TARGET.match(line)
+        if plain:
+            untargeted.append((name, section, plain["label"].strip(), plain["value"]))
             continue
         match = TARGET.match(line)
         if not match:
@@ -121,7 +127,7 @@ def parse(name, lines):
                 float(match["target"]),
             )
         )
-    return figures
+    return figures, untargeted
 
 
 KIND_COLORS = {"untracked": "tab:blue", "lot": "tab:orange", "serial": "tab:green"}
@@ -246,7 +252,7 @@ def svg_curve(growth, path):
     return path
 
 
-def markdown(figures, growth, runs, image, reliability):
+def markdown(figures, growth, runs, image, reliability, untargeted=()):
     met = sum(f.met for f in figures)
     out = [
         "# Benchmark report",
@@ -272,6 +278,15 @@ def markdown(figures, growth, runs, image, reliability):
             f"| {f.bench} | {f.section}: {f.label} | {f.kind} | {f.value:g} "
             f"| {f.op} {f.target:g} | {'met' if f.met else '**missed**'} |"
         )
+    if untargeted:
+        out += [
+            "",
+            "Figures reported without a target:",
+            "",
+            "| benchmark | figure | value |",
+            "|---|---|---|",
+        ]
+        out += [f"| {b} | {s}: {label} | {v} |" for b, s, label, v in untargeted]
     out += growth_markdown(growth)
     out += ["", "## Runs", "", "| module | exit | seconds |", "|---|---|---|"]
     for name, (status, seconds) in runs.items():
@@ -358,13 +373,15 @@ def main():
     )
     args = parser.parse_args()
     names = args.only.split(",") if args.only else modules()
-    figures, runs, growth = [], {}, {}
+    figures, untargeted, runs, growth = [], [], {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             growth_json = Path(tmp) / "growth.json" if name == "growth" else None
             status, lines, seconds = run(name, args, growth_json)
             runs[name] = (status, seconds)
-            figures += parse(name, lines)
+            parsed, plain = parse(name, lines)
+            figures += parsed
+            untargeted += plain
             if growth_json and growth_json.exists():
                 growth = json.loads(growth_json.read_text())
     output = Path(args.output)
@@ -374,7 +391,7 @@ def main():
     reliability = (
         json.loads(reliability_file.read_text()) if reliability_file.exists() else None
     )
-    text = markdown(figures, growth, runs, image, reliability)
+    text = markdown(figures, growth, runs, image, reliability, untargeted)
     if args.quick:
         quick_note = QUICK_NOTE
         if args.full_growth:

@@ -1,6 +1,8 @@
 import re
 from collections import Counter, defaultdict
 
+from markupsafe import escape
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_is_zero, float_round, groupby
@@ -272,41 +274,80 @@ class MrpProduction(models.Model):
         candidates = self.filtered(
             lambda p: p.state == "draft" and p.company_id.pico_enabled
         )
-        candidates._pico_use_product_uom()
+        operations = candidates._pico_operations()
+        candidates._pico_use_product_uom(operations)
         fractional = candidates.filtered(
-            lambda p: p._pico_operation().active and p._pico_unit_count() is None
+            lambda p: operations[p].active and p._pico_unit_count() is None
         )
         if fractional and not self.env.su:
             raise UserError(fractional._pico_fractional_message())
         candidates -= fractional
-        candidates |= candidates._pico_split_serial_orders()
+        candidates |= candidates._pico_split_serial_orders(operations)
         result = super(
             MrpProduction,
             (self | candidates).with_context(pico_one_finished_line=candidates.ids),
         ).action_confirm()
-        candidates.filtered(lambda p: p.state in OPEN_PRODUCTION_STATES)._pico_order()
+        candidates.filtered(lambda p: p.state in OPEN_PRODUCTION_STATES)._pico_order(
+            operations
+        )
         for production in fractional:
             production._pico_flag_error(production._pico_fractional_message())
         ordered = (self | candidates).filtered("pico_operation_id")
-        for production in ordered:
-            warning = production._pico_revision_mismatch()
-            if warning:
-                production.message_post(body=warning)
-        ordered.bom_id._pico_check_mapping()
+        ordered._pico_log_revision_mismatches()
+        ordered._pico_check_bom_mappings()
         return result
 
-    def _pico_split_serial_orders(self):
+    def _pico_check_bom_mappings(self):
+        """Refresh "PICO: mapping needed" on the BoMs of these orders that
+        consume tracked components, the only ones PICO must name (the catalog
+        sync checks every BoM)."""
+        self.filtered(
+            lambda p: any(c.tracking != "none" for c in p.move_raw_ids.product_id)
+        ).bom_id._pico_check_mapping()
+
+    def _pico_operations(self):
+        """{production: the PICO operation it asks for}, for all these MOs in
+        a constant number of queries (see ``_pico_operation``)."""
+        with_bom = self.filtered("bom_id")
+        of_boms = self.env["mrp.bom"]._pico_operations_of(
+            [(production.bom_id, production.company_id) for production in with_bom]
+        )
+        result = {}
+        for production in self:
+            if production.bom_id:
+                operation = of_boms[(production.bom_id, production.company_id)]
+            else:
+                template = production.product_id.product_tmpl_id.with_company(
+                    production.company_id
+                )
+                operation = template.pico_operation_id
+            result[production] = operation.with_env(self.env)
+        return result
+
+    def _pico_log_revision_mismatches(self):
+        """Note on each MO where the BoM revision and PICO's revision differ
+        (one batch of notes)."""
+        warnings = {
+            production.id: escape(warning)
+            for production in self
+            if (warning := production._pico_revision_mismatch())
+        }
+        if warnings:
+            self.browse(warnings)._message_log_batch(warnings)
+
+    def _pico_split_serial_orders(self, operations):
         """Draft orders of more serial units than their company's
         ``pico_serial_units_per_mo`` become MOs of at most that many units
         (Odoo's backorders: WH/MO/00012-001, -002, ...), before anything is
         reserved. They stay one PICO order: the reference of the order as the
-        user confirmed it, its units numbered across them. Return the new MOs.
+        user confirmed it, its units numbered across them. Return the new MOs,
+        each added to ``operations`` with its origin's operation.
 
         Each completion moves the rest of its MO to a backorder, serials
         reserved included: bounded MOs keep that cost bounded.
         """
         new = self.browse()
-        for production in self.filtered(lambda p: p._pico_operation().active):
+        for production in self.filtered(lambda p: operations[p].active):
             size = production.company_id.pico_serial_units_per_mo
             count = production._pico_unit_count()
             if not size or count <= size or not production._pico_serial_work():
@@ -320,6 +361,8 @@ class MrpProduction(models.Model):
             for mo in family:  # 18.0 scales a draft's finished moves twice: redo
                 mo.with_context(pico_splitting=True).product_qty = mo.product_qty
             family.sudo().pico_order_ref = ref
+            for mo in family - production:
+                operations[mo.with_env(self.env)] = operations[production]
             new |= family - production
             production._message_log(
                 body=self.env._(
@@ -355,14 +398,12 @@ class MrpProduction(models.Model):
             return None
         return int(whole)
 
-    def _pico_use_product_uom(self):
+    def _pico_use_product_uom(self, operations):
         """PICO builds one unit of the product's UoM at a time: an order in
         another UoM (1 Dozen) becomes that many units (12 Units) before it is
         confirmed, so that each completion produces exactly one of them."""
         for production in self.filtered(
-            lambda p: (
-                p.product_uom_id != p.product_id.uom_id and p._pico_operation().active
-            )
+            lambda p: p.product_uom_id != p.product_id.uom_id and operations[p].active
         ):
             count = production._pico_unit_count()
             if count is None:
@@ -391,14 +432,16 @@ class MrpProduction(models.Model):
             orders=", ".join(self.mapped("name")),
         )
 
-    def _pico_order(self):
-        """Order every unit of these newly confirmed MOs (outbox rows, no HTTP).
+    def _pico_order(self, operations=None):
+        """Order every unit of these newly confirmed MOs (outbox rows, no HTTP),
+        each for its operation in ``operations`` (``_pico_operations``).
 
         MOs that share a reference (an order confirmed as several MOs) number
         their units on from one another, in order."""
+        operations = operations if operations is not None else self._pico_operations()
         unit_vals, first_index = [], defaultdict(int)
         for production in self:
-            operation = production._pico_operation()
+            operation = operations[production]
             if not operation.active:
                 production.sudo().pico_note = (
                     self.env._(
@@ -426,10 +469,7 @@ class MrpProduction(models.Model):
 
     def _pico_operation(self):
         self.ensure_one()
-        if self.bom_id:
-            return self.bom_id._pico_operation(self.company_id)
-        template = self.product_id.product_tmpl_id.with_company(self.company_id)
-        return template.pico_operation_id.with_env(self.env)
+        return self._pico_operations()[self]
 
     def _pico_unit_vals(self, count, first_index):
         self.ensure_one()
