@@ -9,6 +9,7 @@
 """
 
 import json
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from statistics import median
@@ -24,7 +25,11 @@ def main():
     args = parse_args(
         __doc__,
         burst=(int, 500, "completions POSTed in the HTTP burst"),
-        port=(int, 8091, "port of the in-process Odoo HTTP server"),
+        port=(
+            int,
+            int(os.environ.get("PICO_BENCH_PORT", "8090")) + 1,
+            "port of the in-process Odoo HTTP server",
+        ),
     )
     with simulator() as sim:
         with odoo_env(args, commit=True) as env:

@@ -23,7 +23,8 @@ def parse_args(description, **extra):
     parser.add_argument("--config", required=True, help="Odoo configuration file")
     parser.add_argument("--db", required=True, help="database with pico_mes installed")
     for name, (kind, default, help_text) in extra.items():
-        parser.add_argument(f"--{name}", type=kind, default=default, help=help_text)
+        flag = f"--{name.replace('_', '-')}"
+        parser.add_argument(flag, dest=name, type=kind, default=default, help=help_text)
     return parser.parse_args()
 
 
@@ -51,13 +52,18 @@ def odoo_env(args, commit=False):
                 cr.rollback()
 
 
-@contextlib.contextmanager
-def simulator(**options):
+def start_simulator(**options):
+    """A simulator serving on localhost; the caller stops it."""
     from pico_sim import DEMO_SEED, PicoSimulator
 
     options.setdefault("background_delivery", False)
     options.setdefault("seed", DEMO_SEED)
-    sim = PicoSimulator(token=TOKEN, **options).start()
+    return PicoSimulator(token=TOKEN, **options).start()
+
+
+@contextlib.contextmanager
+def simulator(**options):
+    sim = start_simulator(**options)
     try:
         yield sim
     finally:
@@ -65,21 +71,24 @@ def simulator(**options):
 
 
 class Meter:
-    """Wall time and SQL queries of a block: ``with meter: ...``."""
+    """Wall time, this process's CPU time and SQL queries of a block:
+    ``with meter: ...``."""
 
     def __init__(self, env):
         self.env = env
-        self.seconds = self.queries = 0
+        self.seconds = self.cpu = self.queries = 0
 
     def __enter__(self):
         self.env.flush_all()
         self._queries = self.env.cr.sql_log_count
         self._start = time.perf_counter()
+        self._cpu = time.process_time()
         return self
 
     def __exit__(self, *exc):
         self.env.flush_all()
         self.seconds = time.perf_counter() - self._start
+        self.cpu = time.process_time() - self._cpu
         self.queries = self.env.cr.sql_log_count - self._queries
 
 

@@ -54,3 +54,17 @@ def desk_lamp(env, serials=200):
     for lot in lots:
         env["stock.quant"]._update_available_quantity(driver, location, 1, lot_id=lot)
     return lamp, driver, lots
+
+
+def control_box(env, stock=100000):
+    """A lot-tracked product (PICO-CTRL) with a lot-tracked component (its PCB,
+    one lot in stock) and an untracked one."""
+    pcb = make_product(env, "PICO-PCB", "PCB", tracking="lot")
+    housing = make_product(env, "BENCH-HOUSING", "Housing")
+    box = make_product(env, "PICO-CTRL", "Control Box", tracking="lot")
+    make_bom(env, box, [(pcb, 1), (housing, 1)])
+    location = env.ref("stock.stock_location_stock")
+    env["stock.quant"]._update_available_quantity(housing, location, stock)
+    lot = env["stock.lot"].create({"name": "BENCH-PCB-LOT", "product_id": pcb.id})
+    env["stock.quant"]._update_available_quantity(pcb, location, stock, lot_id=lot)
+    return box, pcb, lot

@@ -55,14 +55,21 @@ def run(args: argparse.Namespace) -> None:
     )
     if args.reset:
         config.sim_state.unlink(missing_ok=True)
-    pico, odoo = simulator(config), odoo_server(config)
+    # The data loads with a simulator that builds nothing by itself: a day of
+    # history is built in the past while it loads, none of it live.
+    loader, pico, odoo = simulator(config, 0), simulator(config), odoo_server(config)
     try:
         say(f"Starting the PICO simulator on {config.sim_url}")
-        pico.start()
-        say(f"Loading the demo data into {config.db} and connecting it to PICO")
+        loader.start()
+        say(
+            f"Loading the demo data into {config.db}, connecting it to PICO, "
+            "and a day of history"
+        )
         load_demo_data(config)
+        loader.stop()
         if args.no_serve:
             return
+        pico.start()
         say(f"Starting Odoo on {config.odoo_url}")
         odoo.start()
         print_welcome(config)
@@ -70,6 +77,7 @@ def run(args: argparse.Namespace) -> None:
     finally:
         odoo.stop()
         pico.stop()
+        loader.stop()
 
 
 def print_welcome(config: DemoConfig) -> None:
@@ -79,6 +87,7 @@ def print_welcome(config: DemoConfig) -> None:
         f"  Odoo            {config.odoo_url}   (login admin, password admin)\n"
         f"  PICO simulator  {config.sim_url}/   (builds each unit: {build})\n"
         f"  Logs            {config.log('odoo')}, {config.log('sim')}\n"
+        "  Log in: the PICO dashboard shows the floor's last 24 hours\n"
         "  Try: Manufacturing > the draft order of 2 Sensor Kits > Confirm",
         flush=True,
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from odoo import Command
 
 from odoo.addons.pico_mes import compat
+from . import history
 
 DEMO_ORIGIN = "PICO demo"
 
@@ -27,12 +28,12 @@ PARTS = (
     Part("PICO-LAMP", "Desk Lamp", tracking="serial"),
     Part("PICO-SENSOR", "Sensor Kit"),
     Part("PICO-CTRL", "Control Box"),
-    Part("PICO-LED-DRIVER", "LED Driver", "serial", stock=20),
-    Part("PICO-PCB", "PCB", "serial", stock=20),
-    Part("PICO-SCREW", "Screw", stock=500),
-    Part("PICO-SHADE", "Shade", stock=100),
-    Part("PICO-BOARD", "Sensor Board", stock=100),
-    Part("PICO-HOUSING", "Housing", stock=100),
+    Part("PICO-LED-DRIVER", "LED Driver", "serial", stock=100),
+    Part("PICO-PCB", "PCB", "serial", stock=60),
+    Part("PICO-SCREW", "Screw", stock=2000),
+    Part("PICO-SHADE", "Shade", stock=300),
+    Part("PICO-BOARD", "Sensor Board", stock=300),
+    Part("PICO-HOUSING", "Housing", stock=200),
 )
 BOMS = {
     "PICO-LAMP": (("PICO-LED-DRIVER", 1), ("PICO-SCREW", 2), ("PICO-SHADE", 1)),
@@ -40,16 +41,44 @@ BOMS = {
     "PICO-CTRL": (("PICO-PCB", 1), ("PICO-HOUSING", 1)),
 }
 DRAFT_ORDER = ("PICO-SENSOR", 2)
-# The Desk Lamp is built in two PICO processes; its BoM routing maps to them, so
-# that a demo MO shows PICO's real times and costs on its work orders.
-WORKCENTERS = (("Assembly Bench", 60.0, "Station 1"), ("Test Bench", 90.0, "Station 2"))
+# Each product is built in two PICO processes; its BoM routing maps to them, so
+# that an MO shows PICO's real times and costs on its work orders. Odoo expects
+# the minutes of ROUTINGS; the floor takes those of FLOOR (PICO's typical time,
+# on these stations): the Desk Lamp's assembly and the Control Box's wiring take
+# longer than planned, and the dashboard and their BoMs say so.
+WORKCENTERS = (
+    ("Assembly Bench", 60.0, "Assembly 1, Assembly 2"),
+    ("Soldering Station", 75.0, "Solder 1"),
+    ("Test Bench", 90.0, "Test 1, Test 2"),
+)
 ROUTINGS = {
     "PICO-LAMP": (
         ("op-lamp-assembly", "Assembly", "Assembly Bench", 20.0),
         ("op-lamp-test", "Test", "Test Bench", 10.0),
     ),
+    "PICO-SENSOR": (
+        ("op-proc-solder", "Soldering", "Soldering Station", 8.0),
+        ("op-sensor-calibration", "Calibration", "Test Bench", 6.0),
+    ),
+    "PICO-CTRL": (
+        ("op-ctrl-wiring", "Wiring", "Assembly Bench", 30.0),
+        ("op-ctrl-final-test", "Final Test", "Test Bench", 12.0),
+    ),
 }
-PICO_PRODUCTS = {"PICO-LAMP": "op-desk-lamp"}
+FLOOR = {
+    "op-lamp-assembly": (26.0, ["Assembly 1", "Assembly 2"]),
+    "op-lamp-test": (9.0, ["Test 1", "Test 2"]),
+    "op-proc-solder": (8.5, ["Solder 1"]),
+    "op-sensor-calibration": (6.0, ["Test 1", "Test 2"]),
+    "op-ctrl-wiring": (41.0, ["Assembly 1", "Assembly 2"]),
+    "op-ctrl-final-test": (11.5, ["Test 2"]),
+}
+OPERATORS = ("Ana Costa", "Ben Okafor", "Chen Wei", "Dana Novak", "Emil Larsen")
+PICO_PRODUCTS = {
+    "PICO-LAMP": "op-desk-lamp",
+    "PICO-SENSOR": "op-sensor-kit",
+    "PICO-CTRL": "op-control-box",
+}
 
 
 def load(env, api_url, token, base_url, public_url=None):
@@ -64,7 +93,8 @@ def load(env, api_url, token, base_url, public_url=None):
     products = {part.code: ensure_product(env, part, warehouse) for part in PARTS}
     for code, lines in BOMS.items():
         ensure_bom(env, products[code], [(products[c], qty) for c, qty in lines])
-    add_pico_processes(api_url, token)
+    control = pico_control(api_url, token)
+    add_pico_processes(control)
     workcenters = {spec[0]: ensure_workcenter(env, *spec) for spec in WORKCENTERS}
     for code, steps in ROUTINGS.items():
         ensure_routing(env, products[code], steps, workcenters)
@@ -72,9 +102,11 @@ def load(env, api_url, token, base_url, public_url=None):
     grant_admin_rights(env)
     env["ir.config_parameter"].set_param("web.base.url", base_url)
     connect_pico(env.company, api_url, token, public_url)
+    ensure_operators(env)
     code, quantity = DRAFT_ORDER
     ensure_draft_order(env, products[code], quantity)
     env.cr.commit()  # pylint: disable=invalid-commit
+    history.preload(env, products, control)
 
 
 def ensure_product(env, part, warehouse):
@@ -141,22 +173,40 @@ def ensure_bom(env, product, lines):
     )
 
 
-def add_pico_processes(api_url, token):
-    """Declare the routed products' processes in the simulator (its control API)."""
+def pico_control(api_url, token):
+    """``control(path, body)``: a POST to the simulator's control API."""
     import requests
 
     base = api_url.rsplit("/graph", 1)[0]
-    headers = {"x-pico-api-org": token}
+    session = requests.Session()
+    session.headers["x-pico-api-org"] = token
+
+    def control(path, body):
+        response = session.post(f"{base}/control/{path}", json=body, timeout=120)
+        response.raise_for_status()
+        return response.json()
+
+    return control
+
+
+def add_pico_processes(control):
+    """Declare the products' processes in the simulator, and how long they take
+    on its floor, where and by whom (its control API)."""
     for code, steps in ROUTINGS.items():
         for pico_id, name, _workcenter, _minutes in steps:
-            for path, body in (
-                ("operations", {"id": pico_id, "name": name}),
-                ("sub_operations", {"parentId": PICO_PRODUCTS[code], "subId": pico_id}),
-            ):
-                response = requests.post(
-                    f"{base}/control/{path}", json=body, headers=headers, timeout=10
-                )
-                response.raise_for_status()
+            control("operations", {"id": pico_id, "name": name})
+            link = {"parentId": PICO_PRODUCTS[code], "subId": pico_id}
+            control("sub_operations", link)
+    control(
+        "floor",
+        {
+            "processes": {
+                pico_id: {"minutes": minutes, "stations": stations}
+                for pico_id, (minutes, stations) in FLOOR.items()
+            },
+            "operators": list(OPERATORS),
+        },
+    )
 
 
 def ensure_workcenter(env, name, costs_hour, stations):
@@ -187,7 +237,8 @@ def ensure_routing(env, product, steps, workcenters):
 
 
 def grant_admin_rights(env):
-    """Lots and serials shown to everyone; admin manages manufacturing and PICO."""
+    """Lots and serials shown to everyone; admin manages manufacturing and PICO,
+    and logs in on the PICO dashboard."""
     implied = env.ref("base.group_user").implied_ids
     wanted = {
         "group_stock_production_lot": env.ref("stock.group_production_lot"),
@@ -198,6 +249,7 @@ def grant_admin_rights(env):
         env["res.config.settings"].create(missing).execute()
     for xmlid in ("mrp.group_mrp_manager", "pico_mes.group_pico_manager"):
         compat.add_group_users(env.ref(xmlid), env.ref("base.user_admin"))
+    env.ref("base.user_admin").action_id = env.ref("pico_mes.pico_dashboard_action").id  # opens on it
 
 
 def connect_pico(company, api_url, token, public_url):
@@ -212,6 +264,15 @@ def connect_pico(company, api_url, token, public_url):
     )
     company.env["pico.operation"]._pico_sync_company(company, full=True)
     company._pico_register_webhooks()
+
+
+def ensure_operators(env):
+    """PICO's operators as users, so that their times carry their names."""
+    Users = env["res.users"].with_context(no_reset_password=True)
+    for name in OPERATORS:
+        login = name.lower().replace(" ", ".")
+        if not Users.search_count([("login", "=", login)]):
+            Users.create({"name": name, "login": login})
 
 
 def ensure_draft_order(env, product, quantity):

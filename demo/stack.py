@@ -15,6 +15,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_TOKEN = "pico-demo-token"  # the simulator's API token: a demo value, not a secret
+DEMO_RANDOM_SEED = "pico-demo"  # the floor's times are the same on every demo
 START_TIMEOUT = 180  # seconds; Odoo loads its registry in ~10 s on 2 cores
 STOP_TIMEOUT = 30
 LOAD_TIMEOUT = 600
@@ -134,6 +135,7 @@ def simulator(config: DemoConfig, auto_build: float | None = None, retry_base=No
     command = [sys.executable, "-m", "pico_sim", "--host", "127.0.0.1"]
     command += ["--port", str(config.sim_port), "--db", str(config.sim_state)]
     command += ["--token", config.token, "--public-url", config.sim_url]
+    command += ["--random-seed", DEMO_RANDOM_SEED]
     if seconds:
         command += ["--auto-build", str(seconds)]
     if retry_base is not None:

@@ -32,12 +32,21 @@
         "views/pico_connection_views.xml",
         "views/pico_menus.xml",
         "views/pico_unit_process_views.xml",
+        "views/pico_operation_time_views.xml",
         "views/pico_dashboard_views.xml",
     ],
     "assets": {
+        "web.assets_backend": ["pico_mes/static/src/**/*"],
         "web.assets_tests": ["pico_mes/static/tests/tours/**/*"],
     },
     "post_init_hook": "post_init_hook",
+    "images": [
+        "static/description/screenshot_dashboard.png",
+        "static/description/screenshot_production.png",
+        "static/description/screenshot_cycle_times.png",
+        "static/description/screenshot_bom.png",
+        "static/description/screenshot_simulator.png",
+    ],
     "installable": True,
     "application": False,
 }

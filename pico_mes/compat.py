@@ -209,3 +209,14 @@ def cron_progress(env, done, remaining):
             env["ir.cron"]._commit_progress(done, remaining=remaining)
     else:
         env["ir.cron"]._commit_progress(done, remaining=remaining)
+
+
+def read_group_groupby_args(model, args):
+    """``(alias, groupby spec, query)`` from the arguments of an override of
+    ``_read_group_groupby``: ``(spec, query)`` on the model's table (18.0) became
+    ``(alias, spec, query)`` (19.0)."""
+    if SERIES >= 19:
+        alias, spec, query = args
+        return alias, spec, query
+    spec, query = args
+    return model._table, spec, query

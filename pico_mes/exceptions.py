@@ -42,6 +42,11 @@ class PicoResponseError(PicoError):
     """PICO answered something that is not a GraphQL response."""
 
 
+class PicoCopyHeld(PicoError):
+    """This database is a copy whose new order prefix is not confirmed yet: it
+    does not call PICO (an administrator confirms the prefix in the settings)."""
+
+
 class PicoProcessingError(Exception):
     """A received message cannot be applied as it is: a person must look at it."""
 

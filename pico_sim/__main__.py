@@ -30,6 +30,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--public-url", help="base URL to show instead of host:port")
     parser.add_argument(
+        "--random-seed",
+        help="seed of the floor's process times, stations and operators "
+        "(default: random)",
+    )
+    parser.add_argument(
         "--retry-base",
         type=float,
         default=1.0,
@@ -61,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         retry_base_seconds=args.retry_base,
         retry_cap_seconds=args.retry_cap,
         public_url=args.public_url,
+        random_seed=args.random_seed,
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

@@ -92,6 +92,25 @@ def _complete_wip(sim, request):
     return {"event": sim.complete_wip(**arguments)}
 
 
+@route("GET", "/control/floor")
+def _floor(sim, _request):
+    return {"floor": sim.work.describe()}
+
+
+@route("POST", "/control/floor")
+def _configure_floor(sim, request):
+    """``{"processes": {id: {"minutes", "stations"}}, "operators", "slowShare"}``;
+    process ids are kept as given (not snake-cased)."""
+    arguments = request.arguments
+    return {"floor": sim.configure_floor(**arguments)}
+
+
+@route("POST", "/control/history")
+def _history(sim, request):
+    """``{"externalOrderIds": [...], "hours": 24, "inProgress": 2}``"""
+    return {"history": sim.build_history(**request.arguments)}
+
+
 @route("GET", "/control/completions")
 def _completions(sim, _request):
     return {"completions": sim.completions()}

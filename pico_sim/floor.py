@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from .store import CANCELLED, COMPLETED, OPEN, STARTED, OrderKey, Store
 from .times import format_time, now_iso, parse_time, utc_now
+from .work import WorkModel
 
 COMPLETES_STREAM = "operationOrderCompletesStream"
 
@@ -62,12 +63,17 @@ class Floor:
     # -- the floor side ---------------------------------------------------------
 
     def start_unit(
-        self, external_order_id: str, operation_id: str, order_index: int
+        self,
+        external_order_id: str,
+        operation_id: str,
+        order_index: int,
+        started_at: datetime | str | None = None,
     ) -> dict:
         key = (external_order_id, operation_id, order_index)
         with self._lock:
             self._require_order(key, OPEN)
-            self._store.set_order_state(key, STARTED, started_at=now_iso())
+            moment = format_time(_moment(started_at)) if started_at else now_iso()
+            self._store.set_order_state(key, STARTED, started_at=moment)
         return self._store.order(key)
 
     def cancel_unit(
@@ -90,12 +96,14 @@ class Floor:
         at: datetime | str | None = None,
         station: str = "Station 1",
         operator: str = "Operator 1",
+        started_at: datetime | str | None = None,
     ) -> dict:
         """Complete an open or started unit; return the OperationOrderComplete.
 
         The produced serial defaults to the reserved one, else a new
         ``SN-<part number>-<n>``; consumed serials default to a new one per
-        attribute of the operation.
+        attribute of the operation. The build started at ``started_at``, else
+        when the unit was started, else a plausible few minutes before.
         """
         key = (external_order_id, operation_id, order_index)
         with self._lock:
@@ -107,6 +115,7 @@ class Floor:
                 order,
                 operation,
                 at=_moment(at),
+                started_at=_moment(started_at) if started_at else None,
                 produced_serial=produced,
                 consumed_serials=consumed_serials,
                 reserved_serial=reserved,
@@ -218,6 +227,49 @@ class Floor:
         ]
         return max(ends) if ends else None
 
+    def advance_unit(
+        self,
+        key: OrderKey,
+        work: WorkModel,
+        end: datetime,
+        now: datetime,
+        produced_serial: str | None = None,
+    ) -> list[dict]:
+        """What the floor has done on one unit by ``now``, on the plan of a unit
+        finished at ``end``: it is started, each process whose end has passed is
+        completed, and the unit once ``end`` has passed. Returns the new events."""
+        order = self._require_order(key, OPEN, STARTED)
+        processes = self.processes(key[1])
+        steps = work.plan(key, processes or [key[1]], end)
+        if order["state"] == OPEN:
+            self.start_unit(*key, started_at=min(steps[0].started_at, now))
+        done = self._store.completed_operations(key[0], key[2]) if processes else ()
+        events = [
+            self.complete_wip(
+                *key,
+                step.process_id,
+                at=step.ended_at,
+                started_at=step.started_at,
+                station=step.station,
+                operator=step.operator,
+            )
+            for step in steps
+            if processes and step.process_id not in done and step.ended_at <= now
+        ]
+        if end <= now:
+            last = steps[-1]
+            events.append(
+                self.complete_unit(
+                    *key,
+                    produced_serial=produced_serial,
+                    at=end,
+                    started_at=steps[0].started_at,
+                    station=last.station,
+                    operator=last.operator,
+                )
+            )
+        return events
+
     def processes(self, operation_id: str) -> list[str]:
         """The ids of the processes (sub-operations) of an operation, in order."""
         return [
@@ -247,11 +299,17 @@ class Floor:
 
 
 class AutoBuilder:
-    """Plays the shop floor: starts each open order half-way through ``seconds``
-    after it was saved, and completes it once ``seconds`` have passed."""
+    """Plays the shop floor: an order saved ``seconds`` ago is built.
 
-    def __init__(self, floor: Floor, store: Store, seconds: float):
-        self._floor, self._store, self._seconds = floor, store, seconds
+    Half way, the unit is started and each of its processes is reported once its
+    time on the compressed clock (``WorkModel.plan``, ending when the unit is due)
+    has passed; when due, the last process and the unit complete. A held order
+    (``buildAfter``, see ``build_history``) is due then instead.
+    """
+
+    def __init__(self, floor: Floor, store: Store, work: WorkModel, seconds: float):
+        self._floor, self._store, self._work = floor, store, work
+        self._seconds = seconds
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -275,26 +333,18 @@ class AutoBuilder:
 
     def build_due(self) -> None:
         now = utc_now()
+        half = timedelta(seconds=self._seconds / 2)
         for order in self._store.orders(states=(OPEN, STARTED)):
             key = order["externalOrderId"], order["operationId"], order["orderIndex"]
-            age = (now - parse_time(order["createdAt"])).total_seconds()
+            due = parse_time(order["createdAt"]) + 2 * half
+            if order["buildAfter"]:
+                due = max(due, parse_time(order["buildAfter"]))
+            if now < due - half:
+                continue
             try:
-                if age >= self._seconds:
-                    self._complete_with_processes(key)
-                elif age >= self._seconds / 2 and order["state"] == OPEN:
-                    self._floor.start_unit(*key)
+                self._floor.advance_unit(key, self._work, end=due, now=now)
             except ValueError:
                 continue  # cancelled or built by someone else meanwhile
-
-    def _complete_with_processes(self, key: OrderKey) -> None:
-        """As PICO does: each process of the product completes, then the unit."""
-        processes = self._floor.processes(key[1])
-        now = utc_now()
-        step = timedelta(seconds=self._seconds / (2 * (len(processes) + 1)))
-        for position, process_id in enumerate(processes):
-            at = now - step * (len(processes) - position)
-            self._floor.complete_wip(*key, process_id, at=at)
-        self._floor.complete_unit(*key, at=now)
 
 
 def _label(operation: dict) -> str:

@@ -9,12 +9,14 @@ from typing import Self
 from .delivery import RetryPolicy, Webhooks
 from .faults import DeliveryFaults, FaultInjector
 from .floor import AutoBuilder, Floor
+from .history import build_history
 from .schema import RequestContext, execute_request
 from .seed import Seed, load_seed, merge_operation, normalize_sub_operation
 from .server import make_server
 from .stats import Stats
 from .store import Store
 from .times import now_iso
+from .work import WorkModel
 
 OPERATIONS_STREAM = "operationsStream"
 SUB_OPERATIONS_STREAM = "subOperationsStream"
@@ -40,6 +42,7 @@ class PicoSimulator:
         retry_cap_seconds: float = 60.0,
         delivery_timeout: float = 5.0,
         public_url: str | None = None,
+        random_seed: int | str | None = None,
     ):
         if not token:
             raise ValueError("a token is required")
@@ -54,11 +57,12 @@ class PicoSimulator:
             delivery_timeout,
         )
         self.floor = Floor(self.store, self.webhooks.publish)
+        self.work = WorkModel(random_seed)
         self.faults = FaultInjector()
         self._stats = Stats()
         self._background_delivery = background_delivery
         self._auto_builder = (
-            AutoBuilder(self.floor, self.store, auto_build_seconds)
+            AutoBuilder(self.floor, self.store, self.work, auto_build_seconds)
             if auto_build_seconds
             else None
         )
@@ -129,9 +133,15 @@ class PicoSimulator:
     # -- the shop floor ---------------------------------------------------------
 
     def start_unit(
-        self, external_order_id: str, operation_id: str, order_index: int
+        self,
+        external_order_id: str,
+        operation_id: str,
+        order_index: int,
+        started_at: datetime | str | None = None,
     ) -> dict:
-        return self.floor.start_unit(external_order_id, operation_id, order_index)
+        return self.floor.start_unit(
+            external_order_id, operation_id, order_index, started_at
+        )
 
     def cancel_unit(
         self, external_order_id: str, operation_id: str, order_index: int
@@ -150,6 +160,7 @@ class PicoSimulator:
         at: datetime | str | None = None,
         station: str = "Station 1",
         operator: str = "Operator 1",
+        started_at: datetime | str | None = None,
     ) -> dict:
         return self.floor.complete_unit(
             external_order_id,
@@ -161,6 +172,7 @@ class PicoSimulator:
             at=at,
             station=station,
             operator=operator,
+            started_at=started_at,
         )
 
     def complete_wip(
@@ -188,6 +200,25 @@ class PicoSimulator:
             operator=operator,
             started_at=started_at,
         )
+
+    def configure_floor(
+        self,
+        processes: dict | None = None,
+        operators: list[str] | None = None,
+        slow_share: float | None = None,
+    ) -> dict:
+        """Typical minutes and stations per process, the operators, the share of
+        slow units: what the auto-builder and the history report."""
+        return self.work.configure(processes, operators, slow_share)
+
+    def build_history(
+        self,
+        external_order_ids: list[str],
+        hours: float = 24,
+        in_progress: int = 0,
+    ) -> dict:
+        """Build these orders' open units over the past ``hours`` (see history)."""
+        return build_history(self, external_order_ids, hours, in_progress)
 
     def orders(self, external_order_id: str | None = None) -> list[dict]:
         return self.store.orders(external_order_id)

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS orders (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     started_at TEXT,
+    build_after TEXT,
     PRIMARY KEY (external_order_id, operation_id, order_index)
 );
 CREATE TABLE IF NOT EXISTS completions (
@@ -78,12 +79,22 @@ class Store:
         self._conn = sqlite3.connect(db_path or ":memory:", check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
         self._conn.executescript(_SCHEMA)
+        self._add_missing_columns()
         self._operations = {
             row["id"]: json.loads(row["data"])
             for row in self._conn.execute(
                 "SELECT id, data FROM operations ORDER BY rowid"
             )
         }
+
+    def _add_missing_columns(self) -> None:
+        """A state file written by an older simulator lacks the newer columns."""
+        columns = {
+            row["name"] for row in self._conn.execute("PRAGMA table_info(orders)")
+        }
+        if "build_after" not in columns:
+            with self._conn:
+                self._conn.execute("ALTER TABLE orders ADD COLUMN build_after TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -200,6 +211,11 @@ class Store:
         with self._transaction() as conn:
             return conn.execute(query, params).rowcount
 
+    def hold_order(self, key: OrderKey, until: str) -> None:
+        """The auto-builder leaves the order alone until then."""
+        with self._transaction():
+            self._set_columns(key, build_after=until)
+
     def _order_row(self, key: OrderKey) -> sqlite3.Row | None:
         return self._conn.execute(
             "SELECT * FROM orders WHERE external_order_id = ? AND operation_id = ?"
@@ -222,6 +238,19 @@ class Store:
             conn.execute(
                 "INSERT INTO completions (data) VALUES (?)", (json.dumps(event),)
             )
+
+    def completed_operations(
+        self, external_order_id: str, order_index: int
+    ) -> set[str]:
+        """The operation ids completed so far on one unit (processes and root)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT json_extract(data, '$.operation.id') FROM completions"
+                " WHERE json_extract(data, '$.externalOrderId') = ?"
+                " AND json_extract(data, '$.orderIndex') = ?",
+                (external_order_id, order_index),
+            )
+            return {row[0] for row in rows}
 
     def completions(self) -> list[dict]:
         with self._lock:
@@ -364,6 +393,7 @@ def _order_dict(row: sqlite3.Row) -> dict:
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
         "startedAt": row["started_at"],
+        "buildAfter": row["build_after"],
     }
 
 

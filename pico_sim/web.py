@@ -9,6 +9,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from .store import CANCELLED, OPEN, STARTED
+from .times import utc_now
 
 MAX_OPERATIONS_SHOWN = 200
 MAX_COMPLETIONS_SHOWN = 50
@@ -96,8 +97,16 @@ def _start(sim, form) -> str:
 
 
 def _complete(sim, form) -> str:
-    event = sim.complete_unit(*_key(form), produced_serial=form.get("serial") or None)
-    serial = event["endState"]["producedSerial"]
+    """The unit's remaining processes and the unit, at the floor's pace."""
+    now = utc_now().replace(microsecond=0)
+    events = sim.floor.advance_unit(
+        _key(form),
+        sim.work,
+        end=now,
+        now=now,
+        produced_serial=form.get("serial") or None,
+    )
+    serial = events[-1]["endState"]["producedSerial"]
     return f"Completed {_unit_label(*_key(form))}: serial {serial}."
 
 

@@ -3,8 +3,6 @@
 import json
 import logging
 
-from werkzeug.exceptions import RequestEntityTooLarge
-
 from odoo import SUPERUSER_ID, api, http
 from odoo.http import request
 
@@ -14,6 +12,8 @@ from ..services.payload import parse_batch
 _logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 1024 * 1024
+READ_CHUNK = 64 * 1024
+BODY_KEY = "pico_mes.webhook_body"
 
 
 class PicoWebhookController(http.Controller):
@@ -43,11 +43,13 @@ class PicoWebhookController(http.Controller):
         events, problems = parse_batch(decoded)
         if not events:
             return _answer(400, error="invalid event", problems=problems)
-        Message = env["pico.message"].with_company(company)
-        messages, duplicates = Message._receive(company, events)
+        Inbox = env["pico.inbox"].with_company(company)
+        messages, duplicates, ignored = Inbox._receive_delivery(company, events)
         request.env.cr.commit()  # pylint: disable=invalid-commit
         messages._process()  # what cannot be processed now stays for the cron
         counts = {"accepted": len(messages), "duplicates": duplicates}
+        if ignored:  # another company's or database's orders: not ours
+            counts["ignored"] = ignored
         if problems:  # the good events are kept; the sender learns about the others
             _logger.warning("PICO webhook refused part of a batch: %s", problems)
             return _answer(400, error="invalid event", problems=problems, **counts)
@@ -73,21 +75,50 @@ class PicoWebhookController(http.Controller):
         return env["res.company"]._pico_company_for_secret(secret)
 
     def _read_body(self, env):
+        """The body, read up to the limit and no further (a chunked body has no
+        Content-Length to check first): (body, None) or (None, a 413 answer).
+
+        Kept in the request's environ: Odoo re-runs this handler after a
+        serialization failure, and the stream can be read only once."""
+        environ = request.httprequest.environ
+        if BODY_KEY in environ:
+            return environ[BODY_KEY], None
         limit = int(
             env["ir.config_parameter"].get_param(
                 "pico_mes.webhook_max_bytes", DEFAULT_MAX_BYTES
             )
         )
-        too_large = _answer(413, error=f"body larger than {limit} bytes")
-        httprequest = request.httprequest
-        if (httprequest.content_length or 0) > limit:
-            return None, too_large
-        httprequest.max_content_length = limit
-        try:
-            body = httprequest.get_data()  # cached: Odoo may re-run this handler
-        except RequestEntityTooLarge:
-            return None, too_large
-        return (None, too_large) if len(body) > limit else (body, None)
+        if (request.httprequest.content_length or 0) > limit:
+            return None, _too_large(limit)
+        body = _read_at_most(_input_stream(request.httprequest), limit + 1)
+        if len(body) > limit:
+            return None, _too_large(limit)
+        environ[BODY_KEY] = body
+        return body, None
+
+
+def _input_stream(httprequest):
+    """werkzeug's input stream: Odoo's request wrapper does not expose it (for a
+    chunked body, the de-chunked socket; else limited to Content-Length)."""
+    return httprequest._HTTPRequest__wrapped.stream  # pylint: disable=protected-access
+
+
+def _read_at_most(stream, size):
+    chunks, left = [], size
+    while left > 0:
+        chunk = stream.read(min(left, READ_CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit):
+    """413, and the connection closed: the rest of the body is never read."""
+    response = _answer(413, error=f"body larger than {limit} bytes")
+    response.headers["Connection"] = "close"
+    return response
 
 
 def _answer(status, **payload):

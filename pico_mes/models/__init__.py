@@ -17,7 +17,10 @@ from . import mrp_routing_workcenter
 from . import mrp_workcenter
 from . import mrp_workcenter_productivity
 from . import pico_unit_process
+from . import pico_operation_time
 from . import pico_floor_time
 from . import pico_dashboard_card
 from . import pico_mrp_batch
+from . import pico_foreign_count
+from . import stock_move
 from . import pico_connection

@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import groupby
 
 from ..access import check_engine_fields, check_pico_manager
 from ..services import bom_transfer
@@ -59,6 +60,11 @@ class MrpBom(models.Model):
     pico_transfer_message_count = fields.Integer(compute="_compute_pico_transfer_state")
     pico_transfer_blocker = fields.Text(compute="_compute_pico_transfer_blocker")
     pico_transfer_offered = fields.Boolean(compute="_compute_pico_transfer_blocker")
+    pico_time_warning = fields.Text(
+        string="PICO Times Warning",
+        compute="_compute_pico_time_warning",
+        help="Operations whose fixed duration is far from PICO's median time.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -76,6 +82,25 @@ class MrpBom(models.Model):
         for bom in self:
             bom.pico_effective_operation_id = bom._pico_operation()
 
+    @api.depends_context("company")
+    def _compute_pico_time_warning(self):
+        for bom in self:
+            flagged = bom.operation_ids.filtered("pico_time_flagged")
+            bom.pico_time_warning = (
+                "\n".join(
+                    self.env._(
+                        "%(operation)s: Odoo expects %(expected).1f min, PICO's "
+                        "median is %(median).1f min (%(variance)+.0f %%).",
+                        operation=operation.name,
+                        expected=operation.time_cycle,
+                        median=operation.pico_median_time,
+                        variance=operation.pico_time_variance,
+                    )
+                    for operation in flagged
+                )
+                or False
+            )
+
     def _pico_operation(self, company=None):
         """The operation an order of ``company`` built with this BoM asks PICO for.
 
@@ -84,54 +109,103 @@ class MrpBom(models.Model):
         """
         self.ensure_one()
         company = company or self.company_id or self.env.company
-        operation = self.pico_operation_id
-        if operation and operation.company_id != company:
-            operation = operation.search(
-                [("pico_id", "=", operation.pico_id), ("company_id", "=", company.id)],
-                limit=1,
-            )
-        if operation:
-            return operation
-        template = self.product_tmpl_id.with_company(company)
-        return template.pico_operation_id.with_env(self.env)
+        return self._pico_operations_of([(self, company)])[(self, company)]
+
+    @api.model
+    def _pico_operations_of(self, pairs):
+        """{(BoM, company): operation} for (BoM, company) pairs, in a constant
+        number of queries: one search for all BoMs that name another company's
+        operation (see ``_pico_operation``)."""
+        result, foreign = {}, defaultdict(list)
+        for bom, company in pairs:
+            operation = bom.pico_operation_id
+            if operation and operation.company_id != company:
+                foreign[(operation.pico_id, company.id)].append((bom, company))
+            else:
+                result[(bom, company)] = operation
+        if foreign:
+            Operation = self.env["pico.operation"]
+            found = {
+                (operation.pico_id, operation.company_id.id): operation
+                for operation in Operation.search(
+                    [
+                        ("pico_id", "in", list({key[0] for key in foreign})),
+                        ("company_id", "in", list({key[1] for key in foreign})),
+                    ]
+                )
+            }
+            for key, of_key in foreign.items():
+                for pair in of_key:
+                    result[pair] = found.get(key, Operation)
+        for (bom, company), operation in result.items():
+            if not operation:
+                template = bom.product_tmpl_id.with_company(company)
+                result[(bom, company)] = template.pico_operation_id.with_env(self.env)
+        return result
 
     # ------------------------------------------------------ mapping check
 
-    def _pico_unmapped_tracked_lines(self):
+    def _pico_unmapped_tracked_lines(self, operation=None):
         """Tracked component lines no serial attribute or part number maps."""
         self.ensure_one()
-        operation = self._pico_operation()
-        codes = set(operation.attribute_ids.mapped("external_id"))
-        return self.bom_line_ids.filtered(
+        tracked = self.bom_line_ids.filtered(
             lambda line: (
-                line.product_id.tracking != "none"
-                and not line.pico_attribute_id
-                and line.product_id.default_code not in codes
+                line.product_id.tracking != "none" and not line.pico_attribute_id
             )
         )
+        if not tracked:
+            return tracked
+        operation = operation if operation is not None else self._pico_operation()
+        codes = set(operation.attribute_ids.mapped("external_id"))
+        return tracked.filtered(lambda line: line.product_id.default_code not in codes)
 
     def _pico_check_mapping(self):
-        """Schedule (or refresh) "PICO: mapping needed" where lines are unmapped."""
+        """Schedule (or refresh) "PICO: mapping needed" where lines are unmapped,
+        in a constant number of queries for all these BoMs."""
         activity_type = self.env.ref(MAPPING_ACTIVITY, raise_if_not_found=False)
         if not activity_type:
             return
-        for bom in self.filtered(lambda b: b._pico_operation()):
-            lines = bom._pico_unmapped_tracked_lines()
-            existing = bom.sudo().activity_ids.filtered(
-                lambda a: a.activity_type_id == activity_type
+        operations = {
+            bom: operation
+            for (bom, _company), operation in self._pico_operations_of(
+                [(bom, bom.company_id or self.env.company) for bom in self]
+            ).items()
+            if operation
+        }
+        if not operations:
+            return
+        existing = dict(
+            groupby(
+                self.env["mail.activity"]
+                .sudo()
+                .search(
+                    [
+                        ("res_model", "=", self._name),
+                        ("res_id", "in", [bom.id for bom in operations]),
+                        ("activity_type_id", "=", activity_type.id),
+                    ]
+                ),
+                key=lambda activity: activity.res_id,
+            )
+        )
+        for bom, operation in operations.items():
+            lines = bom._pico_unmapped_tracked_lines(operation)
+            activities = (
+                self.env["mail.activity"].sudo().concat(*existing.get(bom.id, []))
             )
             if not lines:
-                existing.action_feedback(self.env._("Mapped."))
+                if activities:
+                    activities.action_feedback(self.env._("Mapped."))
                 continue
             note = self.env._(
                 "PICO cannot name these tracked components: %(lines)s. Map them to "
                 "a serial attribute of %(operation)s, or give them the part number "
                 "PICO uses.",
                 lines=", ".join(lines.product_id.mapped("display_name")),
-                operation=bom._pico_operation().display_name,
+                operation=operation.display_name,
             )
-            if existing:
-                existing.note = note
+            if activities:
+                activities.note = note
             else:
                 bom.sudo().activity_schedule(
                     MAPPING_ACTIVITY, note=note, user_id=bom._pico_responsible().id

@@ -1,11 +1,15 @@
+import re
 from collections import Counter, defaultdict
+
+from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_is_zero, float_round
+from odoo.tools import float_is_zero, float_round, groupby
 
 from .. import compat
 from ..access import check_engine_fields, check_pico_manager, without_engine_defaults
+from .pico_message import ALIASES_PER_REQUEST
 from .pico_unit import OPEN_PRODUCTION_STATES, OPEN_STATES, UNSTARTED_STATES
 
 UNIT_STATES = (
@@ -18,6 +22,8 @@ UNIT_STATES = (
     "scrapped",
 )
 CLOSED_UNIT_STATES = {"cancelled", "scrapped"}
+ATTENTION_ACTIVITY = "pico_mes.mail_activity_pico_attention"
+BACKORDER_SUFFIX = re.compile(r"-\d+$")
 # Set by the connector only (as superuser): no user chooses or changes the
 # reference an order is ordered or cancelled under, nor clears its error.
 ENGINE_FIELDS = frozenset(
@@ -268,24 +274,114 @@ class MrpProduction(models.Model):
         candidates = self.filtered(
             lambda p: p.state == "draft" and p.company_id.pico_enabled
         )
-        candidates._pico_use_product_uom()
+        operations = candidates._pico_operations()
+        candidates._pico_use_product_uom(operations)
         fractional = candidates.filtered(
-            lambda p: p._pico_operation().active and p._pico_unit_count() is None
+            lambda p: operations[p].active and p._pico_unit_count() is None
         )
         if fractional and not self.env.su:
             raise UserError(fractional._pico_fractional_message())
-        result = super().action_confirm()
         candidates -= fractional
-        candidates.filtered(lambda p: p.state in OPEN_PRODUCTION_STATES)._pico_order()
+        candidates |= candidates._pico_split_serial_orders(operations)
+        result = super(
+            MrpProduction,
+            (self | candidates).with_context(pico_one_finished_line=candidates.ids),
+        ).action_confirm()
+        candidates.filtered(lambda p: p.state in OPEN_PRODUCTION_STATES)._pico_order(
+            operations
+        )
         for production in fractional:
             production._pico_flag_error(production._pico_fractional_message())
-        ordered = self.filtered("pico_operation_id")
-        for production in ordered:
-            warning = production._pico_revision_mismatch()
-            if warning:
-                production.message_post(body=warning)
-        ordered.bom_id._pico_check_mapping()
+        ordered = (self | candidates).filtered("pico_operation_id")
+        ordered._pico_log_revision_mismatches()
+        ordered._pico_check_bom_mappings()
         return result
+
+    def _pico_check_bom_mappings(self):
+        """Refresh "PICO: mapping needed" on the BoMs of these orders that
+        consume tracked components, the only ones PICO must name (the catalog
+        sync checks every BoM)."""
+        self.filtered(
+            lambda p: any(c.tracking != "none" for c in p.move_raw_ids.product_id)
+        ).bom_id._pico_check_mapping()
+
+    def _pico_operations(self):
+        """{production: the PICO operation it asks for}, for all these MOs in
+        a constant number of queries (see ``_pico_operation``)."""
+        with_bom = self.filtered("bom_id")
+        of_boms = self.env["mrp.bom"]._pico_operations_of(
+            [(production.bom_id, production.company_id) for production in with_bom]
+        )
+        result = {}
+        for production in self:
+            if production.bom_id:
+                operation = of_boms[(production.bom_id, production.company_id)]
+            else:
+                template = production.product_id.product_tmpl_id.with_company(
+                    production.company_id
+                )
+                operation = template.pico_operation_id
+            result[production] = operation.with_env(self.env)
+        return result
+
+    def _pico_log_revision_mismatches(self):
+        """Note on each MO where the BoM revision and PICO's revision differ
+        (one batch of notes)."""
+        warnings = {
+            production.id: escape(warning)
+            for production in self
+            if (warning := production._pico_revision_mismatch())
+        }
+        if warnings:
+            self.browse(warnings)._message_log_batch(warnings)
+
+    def _pico_split_serial_orders(self, operations):
+        """Draft orders of more serial units than their company's
+        ``pico_serial_units_per_mo`` become MOs of at most that many units
+        (Odoo's backorders: WH/MO/00012-001, -002, ...), before anything is
+        reserved. They stay one PICO order: the reference of the order as the
+        user confirmed it, its units numbered across them. Return the new MOs,
+        each added to ``operations`` with its origin's operation.
+
+        Each completion moves the rest of its MO to a backorder, serials
+        reserved included: bounded MOs keep that cost bounded.
+        """
+        new = self.browse()
+        for production in self.filtered(lambda p: operations[p].active):
+            size = production.company_id.pico_serial_units_per_mo
+            count = production._pico_unit_count()
+            if not size or count <= size or not production._pico_serial_work():
+                continue
+            ref = production._pico_new_order_ref()
+            one = production.product_id.uom_id._compute_quantity(
+                1, production.product_uom_id
+            )
+            amounts = [one * size] * ((count - 1) // size)
+            family = production._split_productions({production: amounts})
+            for mo in family:  # 18.0 scales a draft's finished moves twice: redo
+                mo.with_context(pico_splitting=True).product_qty = mo.product_qty
+            family.sudo().pico_order_ref = ref
+            for mo in family - production:
+                operations[mo.with_env(self.env)] = operations[production]
+            new |= family - production
+            production._message_log(
+                body=self.env._(
+                    "PICO builds the %(count)s serial units of this order in "
+                    "manufacturing orders of at most %(size)s units: %(orders)s.",
+                    count=count,
+                    size=size,
+                    orders=", ".join(family.mapped("name")),
+                )
+            )
+        return new
+
+    def _pico_serial_work(self):
+        """Whether the units of this order carry serials: the product's or
+        its components'."""
+        self.ensure_one()
+        return "serial" in (self.product_id | self.move_raw_ids.product_id).mapped(
+            "tracking"
+        )
 
     def _pico_unit_count(self):
         """Whole units in the product's UoM, or None when not a whole number."""
@@ -302,14 +398,12 @@ class MrpProduction(models.Model):
             return None
         return int(whole)
 
-    def _pico_use_product_uom(self):
+    def _pico_use_product_uom(self, operations):
         """PICO builds one unit of the product's UoM at a time: an order in
         another UoM (1 Dozen) becomes that many units (12 Units) before it is
         confirmed, so that each completion produces exactly one of them."""
         for production in self.filtered(
-            lambda p: (
-                p.product_uom_id != p.product_id.uom_id and p._pico_operation().active
-            )
+            lambda p: p.product_uom_id != p.product_id.uom_id and operations[p].active
         ):
             count = production._pico_unit_count()
             if count is None:
@@ -338,11 +432,16 @@ class MrpProduction(models.Model):
             orders=", ".join(self.mapped("name")),
         )
 
-    def _pico_order(self):
-        """Order every unit of these newly confirmed MOs (outbox rows, no HTTP)."""
-        unit_vals = []
+    def _pico_order(self, operations=None):
+        """Order every unit of these newly confirmed MOs (outbox rows, no HTTP),
+        each for its operation in ``operations`` (``_pico_operations``).
+
+        MOs that share a reference (an order confirmed as several MOs) number
+        their units on from one another, in order."""
+        operations = operations if operations is not None else self._pico_operations()
+        unit_vals, first_index = [], defaultdict(int)
         for production in self:
-            operation = production._pico_operation()
+            operation = operations[production]
             if not operation.active:
                 production.sudo().pico_note = (
                     self.env._(
@@ -354,15 +453,14 @@ class MrpProduction(models.Model):
                     )
                 )
                 continue
+            ref = production._pico_new_order_ref()
             production.sudo().write(
-                {
-                    "pico_order_ref": production._pico_new_order_ref(),
-                    "pico_operation_id": operation.id,
-                }
+                {"pico_order_ref": ref, "pico_operation_id": operation.id}
             )
-            unit_vals += production._pico_unit_vals(production._pico_unit_count(), 0)
-        units = self.env["pico.unit"].sudo().create(unit_vals)
-        self._pico_queue_saves(units)
+            count = production._pico_unit_count()
+            unit_vals += production._pico_unit_vals(count, first_index[ref])
+            first_index[ref] += count
+        self._pico_order_units(unit_vals)
 
     def _pico_new_order_ref(self):
         """The externalOrderId: kept once set, else the company prefix and the name."""
@@ -371,10 +469,7 @@ class MrpProduction(models.Model):
 
     def _pico_operation(self):
         self.ensure_one()
-        if self.bom_id:
-            return self.bom_id._pico_operation(self.company_id)
-        template = self.product_id.product_tmpl_id.with_company(self.company_id)
-        return template.pico_operation_id.with_env(self.env)
+        return self._pico_operations()[self]
 
     def _pico_unit_vals(self, count, first_index):
         self.ensure_one()
@@ -385,10 +480,44 @@ class MrpProduction(models.Model):
                 "operation_pico_id": self.pico_operation_id.pico_id,
                 "order_index": first_index + offset,
                 "production_id": self.id,
+                "product_id": self.product_id.id,
                 "company_id": self.company_id.id,
             }
             for offset in range(count)
         ]
+
+    def _pico_order_units(self, unit_vals):
+        """Create units (values of ``_pico_unit_vals``) with the outbox
+        messages that order them in PICO, at most ALIASES_PER_REQUEST units
+        each: the messages first, so that each unit is written once, naming
+        its message."""
+        Message = self.env["pico.message"].sudo()
+        Unit = self.env["pico.unit"].sudo()
+        chunks = [
+            (self.browse(production_id), of_production[i : i + ALIASES_PER_REQUEST])
+            for production_id, of_production in groupby(
+                unit_vals, key=lambda vals: vals["production_id"]
+            )
+            for i in range(0, len(of_production), ALIASES_PER_REQUEST)
+        ]
+        messages = Message._queue(
+            [
+                {
+                    "kind": "order_save",
+                    "company_id": production.company_id.id,
+                    "production_id": production.id,
+                    "order_ref": production.pico_order_ref,
+                    "payload": Message._dump(
+                        {"inputs": [Unit._save_input_of(vals) for vals in chunk]}
+                    ),
+                }
+                for production, chunk in chunks
+            ]
+        )
+        for message, (_production, chunk) in zip(messages, chunks, strict=True):
+            for vals in chunk:
+                vals["order_message_id"] = message.id
+        return Unit.create(unit_vals)
 
     def _pico_queue_saves(self, units):
         by_production = self._pico_group_by_production(units)
@@ -544,14 +673,9 @@ class MrpProduction(models.Model):
             active = production._pico_units().filtered(lambda u: u.state in OPEN_STATES)
             if wanted > len(active):
                 next_index = production._pico_next_index()
-                units = (
-                    self.env["pico.unit"]
-                    .sudo()
-                    .create(
-                        production._pico_unit_vals(wanted - len(active), next_index)
-                    )
+                production._pico_order_units(
+                    production._pico_unit_vals(wanted - len(active), next_index)
                 )
-                self._pico_queue_saves(units)
             elif wanted < len(active):
                 production._pico_cancel_highest(active, len(active) - wanted)
 
@@ -581,6 +705,20 @@ class MrpProduction(models.Model):
         )
         return self.env.cr.fetchone()[0]
 
+    def _get_name_backorder(self, name, sequence):
+        """An MO of a PICO order split again keeps one suffix, as Odoo 19.0
+        names it: WH/MO/00012-001 stays WH/MO/00012-001 once its family has
+        other backorders (18.0 makes it WH/MO/00012-001-001)."""
+        suffix = BACKORDER_SUFFIX.search(name or "")
+        if (
+            sequence == 1
+            and suffix
+            and any(self.mapped("pico_order_ref"))
+            and max(compat.production_family(self).mapped("backorder_sequence")) > 1
+        ):
+            return name[: suffix.start()] + super()._get_name_backorder("", 1)
+        return super()._get_name_backorder(name, sequence)
+
     def _split_productions(
         self, amounts=False, cancel_remaining_qty=False, set_consumed_qty=False
     ):
@@ -595,6 +733,10 @@ class MrpProduction(models.Model):
             if any(p._pico_unit_count() is None for p in productions):
                 raise UserError(productions._pico_fractional_message())
             self._pico_distribute_units(productions, holders)
+        carried = self.env.context.get("pico_carried_lines")
+        if carried:  # a picking type that reserves by hand: Odoo assigned nothing
+            moves = productions.move_raw_ids | productions.move_finished_ids
+            moves._pico_take_carried_lines(carried)._recompute_state()
         self.env["pico.floor.time"]._follow_units(productions)
         return productions
 
@@ -650,10 +792,15 @@ class MrpProduction(models.Model):
             production._pico_schedule_activity(error)
 
     def _pico_schedule_activity(self, note):
+        """One "PICO: action needed" task per MO: while one is open, a repeated
+        problem of the order adds none (each stays in the PICO messages)."""
         self.ensure_one()
+        attention = self.env.ref(ATTENTION_ACTIVITY)
+        if self.sudo().activity_ids.filtered(lambda a: a.activity_type_id == attention):
+            return
         user = self.user_id or self.env.ref("base.user_admin", raise_if_not_found=False)
         self.sudo().activity_schedule(
-            "pico_mes.mail_activity_pico_attention",
+            ATTENTION_ACTIVITY,
             note=note,
             user_id=user.id if user else self.env.uid,
         )

@@ -1,4 +1,5 @@
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import html2plaintext
@@ -6,6 +7,8 @@ from odoo.tools import html2plaintext
 from .. import compat
 from ..access import check_engine_fields
 from ..services import bom_transfer
+from . import pico_operation_time
+from .pico_operation_time import MEASURED_DAYS, MEDIAN_TIMES, TOLERANCE
 
 # Set by the catalog sync only: whether it made the mapping, and why it could not.
 ENGINE_FIELDS = frozenset({"pico_process_auto", "pico_mapping_note"})
@@ -48,6 +51,31 @@ class MrpRoutingWorkcenter(models.Model):
         "Left empty, Odoo's own text worksheet of the operation is sent where "
         "the Odoo edition has one.",
     )
+    pico_time_count = fields.Integer(
+        string="PICO Times",
+        compute="_compute_pico_times",
+        help=f"PICO's newest times of this operation (at most {MEDIAN_TIMES}, "
+        f"of the last {MEASURED_DAYS} days).",
+    )
+    pico_median_time = fields.Float(
+        string="PICO Median (min)",
+        digits=(16, 2),
+        compute="_compute_pico_times",
+        help="The median of PICO's newest times of this operation.",
+    )
+    pico_time_variance = fields.Float(
+        string="PICO Variance (%)",
+        digits=(16, 1),
+        compute="_compute_pico_times",
+        help="How much longer (negative: shorter) PICO's median is than the "
+        "expected duration.",
+    )
+    pico_time_flagged = fields.Boolean(
+        string="Far from PICO's Times",
+        compute="_compute_pico_times",
+        help=f"The fixed duration is more than {TOLERANCE:.0%} away from "
+        "PICO's median.",
+    )
     pico_wi_process_id = fields.Char(
         string="PICO Process ID", compute="_compute_pico_wi_ids"
     )
@@ -66,6 +94,57 @@ class MrpRoutingWorkcenter(models.Model):
             operation.pico_allowed_process_ids = (
                 product_operation.process_link_ids.operation_id | product_operation
             )
+
+    @api.depends_context("company")
+    def _compute_pico_times(self):
+        rows = {
+            row.operation_id: row
+            for row in self.env["pico.operation.time"]
+            .sudo()
+            .search(
+                [
+                    ("operation_id", "in", self._origin.ids),
+                    ("company_id", "=", self.env.company.id),
+                ]
+            )
+        }
+        for operation in self:
+            row = rows.get(operation._origin)
+            operation.pico_time_count = row.time_count if row else 0
+            operation.pico_median_time = row.median_time if row else 0.0
+            operation.pico_time_variance = row.variance if row else 0.0
+            operation.pico_time_flagged = bool(row and row.flagged)
+
+    def action_pico_follow_times(self):
+        """Odoo computes the duration from tracked time: PICO's real times."""
+        self.write({"time_mode": "auto"})
+        return True
+
+    def action_view_pico_times(self):
+        self.ensure_one()
+        return self._pico_times_action(self.env.company)
+
+    def _pico_times_action(self, company):
+        """PICO's times of this operation behind its median."""
+        self.ensure_one()
+        since = fields.Datetime.now() - timedelta(days=MEASURED_DAYS)
+        newest = self.env["pico.unit.process"].search(
+            [
+                ("bom_operation_id", "=", self.id),
+                ("company_id", "=", company.id),
+                ("cycle_time", "!=", False),
+                ("completed_at", ">=", fields.Datetime.to_string(since)),
+            ],
+            order="completed_at desc, id desc",
+            limit=pico_operation_time.MEDIAN_TIMES,
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("PICO times of %(operation)s", operation=self.name),
+            "res_model": "pico.unit.process",
+            "view_mode": "list,pivot,graph",
+            "domain": [("id", "in", newest.ids)],
+        }
 
     @api.onchange("pico_process_id")
     def _onchange_pico_process_id(self):

@@ -1,6 +1,9 @@
 from odoo import api, fields, models
 
 from .. import compat
+from ..access import check_engine_fields
+
+ENGINE_FIELDS = frozenset({"pico_placeholder"})
 
 
 class MrpWorkcenterProductivity(models.Model):
@@ -20,11 +23,47 @@ class MrpWorkcenterProductivity(models.Model):
         readonly=True,
         help="PICO's cycle time; it is this log's duration.",
     )
+    pico_placeholder = fields.Boolean(
+        string="Expected Duration Stand-in",
+        readonly=True,
+        help="Odoo logged the expected duration when it closed the order before "
+        "PICO's time came; PICO's time replaces it.",
+    )
 
     _pico_unit_process_uniq = compat.Constraint(
         "unique(pico_unit_id, pico_process_id)",
         "PICO's time of one process of one unit is logged once.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Odoo logs the expected duration of a work order without time when it
+        closes the order; for an order PICO produced (``pico_keep_unit_ids``),
+        that log stands in for PICO's time until it comes, then leaves: tracked
+        time (``time_mode = 'auto'``) takes PICO's times only."""
+        for vals in vals_list:
+            check_engine_fields(self, ENGINE_FIELDS, vals)
+        if self.env.context.get("pico_keep_unit_ids") is not None:
+            vals_list = [
+                vals if vals.get("pico_unit_id") else dict(vals, pico_placeholder=True)
+                for vals in vals_list
+            ]
+        logs = super().create(vals_list)
+        late = logs.filtered(
+            lambda log: log.pico_unit_id and log.workorder_id.state == "done"
+        )
+        if late:
+            self.sudo().search(
+                [
+                    ("workorder_id", "in", late.workorder_id.ids),
+                    ("pico_placeholder", "=", True),
+                ]
+            ).unlink()
+        return logs
+
+    def write(self, vals):
+        check_engine_fields(self, ENGINE_FIELDS, vals)
+        return super().write(vals)
 
     @api.depends("date_end", "date_start", "pico_cycle_time")
     def _compute_duration(self):

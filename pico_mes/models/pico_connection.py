@@ -4,6 +4,7 @@ from odoo.exceptions import AccessError
 from ..access import check_pico_manager
 from ..services import documents
 from ..services.client import PicoError
+from ..services.conflicts import expected_conflicts
 
 
 class PicoConnection(models.TransientModel):
@@ -123,7 +124,9 @@ class PicoConnection(models.TransientModel):
     def _pico_sync_operations(self, company):
         Operation = self.env["pico.operation"].sudo().with_company(company)
         try:
-            created, updated = Operation._pico_sync_company(company)
+            # a concurrent sync (another node) conflicts: Odoo runs the click again
+            with expected_conflicts():
+                created, updated = Operation._pico_sync_company(company)
         except PicoError as exc:
             return self._pico_notify(self.env._("PICO sync failed"), str(exc), "danger")
         return self._pico_notify(

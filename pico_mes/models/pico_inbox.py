@@ -10,14 +10,20 @@ from odoo import api, fields, models
 
 from .. import compat
 from ..exceptions import PicoProcessingError
+from ..services import cron_budget
 from ..services.conflicts import CONFLICT_CODES, expected_conflicts
 from ..services.payload import parse_events
 from .pico_message import PROCESS_CRON
+from .res_company import ORDER_REF_SEPARATOR
 
 _logger = logging.getLogger(__name__)
+_foreign_logged = set()  # (database, company id, prefix) logged by this process
 
 CLAIM_LIMIT = 200
 ORDER_CLAIM_FACTOR = 10  # an order's later completions: up to 10 claims' worth
+# completions applied in one transaction by a run with a time budget: a unit of
+# work no run can stop in the middle of (50 serial units: about 20 s on 2 cores)
+BUDGETED_GROUP_LIMIT = 50
 INLINE_TRIES = 3
 
 
@@ -43,6 +49,27 @@ class PicoInbox(models.AbstractModel):
     _description = "PICO Inbox"
 
     # ----------------------------------------------------------- receiving
+
+    @api.model
+    def _receive_delivery(self, company, events):
+        """A webhook delivery: events about another company's or another
+        database's orders are not ours (PICO delivers every event to every
+        subscription): ignored, and only counted. The others are received.
+
+        Returns (new messages, number of duplicates, number ignored).
+        """
+        ours, foreign = [], []
+        for event in events:
+            ref = getattr(event, "external_order_id", None)
+            if ref and not company._pico_owns_order_ref(ref):
+                foreign.append(ref.partition(ORDER_REF_SEPARATOR)[0])
+            else:
+                ours.append(event)
+        if foreign:
+            self.env["pico.foreign.count"]._count(company, foreign)
+            _log_foreign_once(company, foreign)
+        messages, duplicates = self._receive(company, ours)
+        return messages, duplicates, len(foreign)
 
     @api.model
     def _receive(self, company, events):
@@ -96,17 +123,43 @@ class PicoInbox(models.AbstractModel):
 
     @api.model
     def _cron_process(self):
-        """Under the cron runner: one batch, then Odoo's progress API; called
-        directly: until nothing is pending."""
-        if self.env.context.get("ir_cron_progress_id"):
-            messages = self._claim_pending()
-            self._process(messages)
-            compat.cron_progress(self.env, len(messages), self._count_pending())
+        """Under the cron runner: claim and process until nothing is pending or
+        the run's time budget is spent, then trigger the next run for the rest
+        (on any node). Called directly: until nothing is pending."""
+        if not self.env.context.get("ir_cron_progress_id"):
+            while messages := self._claim_pending():
+                self._process(messages)
+                if messages.filtered(lambda m: m.state == "pending"):
+                    return  # conflicts: left to the next run
             return
-        while messages := self._claim_pending():
-            self._process(messages)
-            if messages.filtered(lambda m: m.state == "pending"):
-                return  # conflicts: left to the next run
+        deadline = cron_budget.Deadline.for_this_run()
+        inbox = self.with_context(**deadline.context())
+        done = 0
+        while messages := inbox._claim_pending_quietly():
+            inbox._process(messages)
+            handled = len(messages.filtered(lambda m: m.state != "pending"))
+            done += handled
+            if not handled or deadline.passed():
+                break  # what conflicts was left to a triggered run
+        if deadline.passed() and self._count_pending():
+            self.env.ref(PROCESS_CRON).sudo()._trigger()
+        compat.cron_progress(self.env, done, 0)  # the trigger runs the rest
+
+    @api.model
+    def _claim_pending_quietly(self):
+        """``_claim_pending()``, or nothing when a row it meets was changed by
+        another worker since this transaction's snapshot: an expected conflict,
+        left to a triggered run (a new transaction sees the change)."""
+        try:
+            with expected_conflicts():
+                return self._claim_pending()
+        except OperationalError as exc:
+            if exc.pgcode not in CONFLICT_CODES:
+                raise
+        self.env.cr.rollback()
+        self.env.invalidate_all()
+        self.env.ref(PROCESS_CRON).sudo()._trigger()
+        return self.env["pico.message"].browse()
 
     @api.model
     def _claim_pending(self, ids=None):
@@ -158,7 +211,9 @@ class PicoInbox(models.AbstractModel):
         savepoint inside tests)."""
         testing = compat.testing()
         Message = self.env["pico.message"]
-        for message_ids in self._processing_groups(messages):
+        for position, message_ids in enumerate(self._processing_groups(messages)):
+            if position and cron_budget.out_of_time(self.env.context):
+                break  # a budgeted run: the rest stays pending for the next
             for attempt in range(INLINE_TRIES):
                 settled = self._settle(message_ids)
                 if settled or testing:
@@ -173,15 +228,18 @@ class PicoInbox(models.AbstractModel):
     @api.model
     def _processing_groups(self, messages):
         """Lists of message ids, each list applied in one transaction: the
-        completions of one PICO order together (one claim's worth at most),
-        any other message alone."""
+        completions of one PICO order together (one claim's worth at most, less
+        in a run with a time budget), any other message alone."""
+        limit = CLAIM_LIMIT
+        if self.env.context.get(cron_budget.CONTEXT_KEY):
+            limit = BUDGETED_GROUP_LIMIT
         groups, by_order = [], {}
         for message in messages:
             if message.kind != "completion" or not message.order_ref:
                 groups.append([message.id])
                 continue
             key = (message.company_id.id, message.order_ref)
-            if len(by_order.get(key, ())) >= CLAIM_LIMIT:  # one claim
+            if len(by_order.get(key, ())) >= limit:  # one claim, or less
                 del by_order[key]
             if key not in by_order:
                 by_order[key] = []
@@ -318,7 +376,13 @@ class PicoInbox(models.AbstractModel):
         )
         if not all(self._apply_or_fail(m) for m in work_in_progress):
             return False
-        batches, rest = Batch._burst_batches(roots)
+        try:  # the MOs' row locks: a concurrent change is retried, as one by one
+            with expected_conflicts(), self.env.cr.savepoint():
+                batches, rest = Batch._burst_batches(roots)
+        except OperationalError as exc:
+            if exc.pgcode in CONFLICT_CODES:
+                return False
+            raise
         for production, items in batches.items():
             produced = self._produce_burst(production, items)
             if produced is None:
@@ -351,3 +415,17 @@ class PicoInbox(models.AbstractModel):
             error,
         )
         return []
+
+
+def _log_foreign_once(company, prefixes):
+    """One INFO line per process, company and prefix; the settings count them."""
+    for prefix in sorted(set(prefixes)):
+        key = (company.env.cr.dbname, company.id, prefix)
+        if key not in _foreign_logged:
+            _foreign_logged.add(key)
+            _logger.info(
+                "PICO delivers orders under prefix %s (another company or "
+                "database) to the webhook of %s: ignored, counted in the settings",
+                prefix,
+                company.name,
+            )

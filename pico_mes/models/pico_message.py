@@ -18,6 +18,16 @@ DISPATCH_CRON = "pico_mes.ir_cron_pico_dispatch"
 PROCESS_CRON = "pico_mes.ir_cron_pico_process"
 ALIASES_PER_REQUEST = 50
 MANAGER_GROUP = "pico_mes.group_pico_manager"
+DONE_RETENTION_DAYS = 90
+PROBLEM_RETENTION_DAYS = 180
+UNIT_LINKS = {  # message kind: the pico.unit field that names such messages
+    "order_save": "order_message_id",
+    "order_cancel": "cancel_message_id",
+}
+UNIT_LINKS_O2M = {  # that field: its inverse on pico.message
+    "order_message_id": "ordered_unit_ids",
+    "cancel_message_id": "cancelled_unit_ids",
+}
 
 
 class PicoMessage(models.Model):
@@ -77,7 +87,22 @@ class PicoMessage(models.Model):
         index="btree_not_null",
         ondelete="set null",
     )
-    unit_ids = fields.Many2many("pico.unit", string="Units", readonly=True)
+    # A unit names the message that orders it in PICO and the one that cancels
+    # it: the unit's row is written once, when it is created or cancelled.
+    ordered_unit_ids = fields.One2many(
+        "pico.unit", "order_message_id", string="Ordered Units", readonly=True
+    )
+    cancelled_unit_ids = fields.One2many(
+        "pico.unit", "cancel_message_id", string="Cancelled Units", readonly=True
+    )
+    unit_ids = fields.Many2many(
+        "pico.unit",
+        string="Units",
+        compute="_compute_unit_ids",
+        inverse="_inverse_unit_ids",
+        search="_search_unit_ids",
+        help="The units this message orders or cancels in PICO.",
+    )
     order_ref = fields.Char(string="PICO Order Reference", readonly=True, index=True)
     dedup_key = fields.Char(readonly=True, copy=False)
     payload = fields.Text(readonly=True)
@@ -105,7 +130,29 @@ class PicoMessage(models.Model):
             " WHERE direction = 'out' AND state IN ('pending', 'failed')"
         )
 
-    @api.depends("kind", "order_ref", "unit_ids")
+    @api.depends("ordered_unit_ids", "cancelled_unit_ids")
+    def _compute_unit_ids(self):
+        for message in self:
+            message.unit_ids = message.ordered_unit_ids | message.cancelled_unit_ids
+
+    def _inverse_unit_ids(self):
+        for message in self:
+            field = UNIT_LINKS.get(message.kind)
+            if not field:
+                continue
+            units, linked = message.unit_ids, message[UNIT_LINKS_O2M[field]]
+            (linked - units).sudo().write({field: False})
+            (units - linked).sudo().write({field: message.id})
+
+    @api.model
+    def _search_unit_ids(self, operator, value):
+        return [
+            "|",
+            ("ordered_unit_ids", operator, value),
+            ("cancelled_unit_ids", operator, value),
+        ]
+
+    @api.depends("kind", "order_ref")
     def _compute_display_name(self):
         labels = dict(self._fields["kind"].selection)
         for message in self:
@@ -118,16 +165,38 @@ class PicoMessage(models.Model):
     def _queue(self, vals_list):
         """Create outbound rows, at most ALIASES_PER_REQUEST inputs each; the
         dispatcher is woken when they are committed."""
+        parts = [part for vals in vals_list for part in self._split_inputs(vals)]
         messages = self.create(
             [
-                dict(part, direction="out", state="pending")
-                for vals in vals_list
-                for part in self._split_inputs(vals)
+                {
+                    **{k: v for k, v in part.items() if k != "unit_ids"},
+                    "direction": "out",
+                    "state": "pending",
+                }
+                for part in parts
             ]
         )
-        if messages:
+        for message, part in zip(messages, parts, strict=True):
+            message._link_units(self.env["pico.unit"].browse(self._unit_ids_of(part)))
+        copied = messages.filtered(
+            lambda m: m.order_ref and not m.company_id._pico_owns_order_ref(m.order_ref)
+        )
+        copied._set_withheld(
+            self.env._(
+                "An order of the database this copy was made from (another order "
+                "prefix): never sent from this copy."
+            )
+        )
+        if messages - copied:
             self._wake_dispatcher_at_commit()
         return messages
+
+    def _link_units(self, units):
+        """Name this order message on ``units`` (``unit_ids``)."""
+        self.ensure_one()
+        field = UNIT_LINKS.get(self.kind)
+        if field and units:
+            units.sudo().write({field: self.id})
 
     @api.model
     def _split_inputs(self, vals):
@@ -159,7 +228,8 @@ class PicoMessage(models.Model):
         precommit = self.env.cr.precommit
         if not precommit.data.get("pico_mes.wake_dispatcher"):
             precommit.data["pico_mes.wake_dispatcher"] = True
-            precommit.add(self.env.ref(DISPATCH_CRON).sudo()._trigger)
+            cron_id = self.env["ir.model.data"]._xmlid_to_res_id(DISPATCH_CRON)
+            precommit.add(self.env["ir.cron"].sudo().browse(cron_id)._trigger)
 
     @api.model
     def _dump(self, payload):
@@ -257,6 +327,18 @@ class PicoMessage(models.Model):
     def _set_discarded(self, reason):
         """Give up on a failed message: it no longer holds back its order."""
         self._check_state(("failed", "unmatched"), "discard")
+        self.write(
+            {
+                "state": "discarded",
+                "discard_reason": reason,
+                "done_at": fields.Datetime.now(),
+            }
+        )
+
+    def _set_withheld(self, reason):
+        """Never to be sent from this database: made under the order prefix of
+        the database it was copied from. Given up, with the reason."""
+        self._check_state(("pending", "failed"), "withhold")
         self.write(
             {
                 "state": "discarded",
@@ -377,17 +459,39 @@ class PicoMessage(models.Model):
 
     @api.autovacuum
     def _gc_done_messages(self):
-        """Delete done messages past the retention period (days; 0 keeps all)."""
+        """Delete settled messages past their retention (days; 0 keeps all):
+        done and discarded ones after ``pico_mes.message_retention_days``,
+        unmatched ones and failed ones from PICO after the longer
+        ``pico_mes.problem_retention_days``. A failed message to PICO is kept:
+        it holds its order's later messages back until a person retries or
+        discards it."""
+        self._gc_messages(
+            "pico_mes.message_retention_days",
+            DONE_RETENTION_DAYS,
+            [("state", "in", ("done", "discarded"))],
+            "done_at",
+        )
+        self._gc_messages(
+            "pico_mes.problem_retention_days",
+            PROBLEM_RETENTION_DAYS,
+            [("state", "=", "unmatched")],
+            "done_at",
+        )
+        self._gc_messages(
+            "pico_mes.problem_retention_days",
+            PROBLEM_RETENTION_DAYS,
+            [("state", "=", "failed"), ("direction", "=", "in")],
+            "write_date",
+        )
+
+    @api.model
+    def _gc_messages(self, parameter, default_days, domain, date_field):
         days = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("pico_mes.message_retention_days", 90)
+            self.env["ir.config_parameter"].sudo().get_param(parameter, default_days)
         )
         if days > 0:
             limit = fields.Datetime.now() - timedelta(days=days)
-            self.search(
-                [("state", "in", ("done", "discarded")), ("done_at", "<", limit)]
-            ).unlink()
+            self.search([*domain, (date_field, "<", limit)]).unlink()
 
     @api.model
     def _commit_progress(self):

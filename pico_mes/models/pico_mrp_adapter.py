@@ -99,10 +99,11 @@ class PicoMrpAdapter(models.AbstractModel):
         stays on the MO that is marked done (context ``pico_keep_unit_ids``).
         """
         uom = production.product_uom_id
-        one = production.product_id.uom_id._compute_quantity(1, uom)
+        one = self._one_unit(production)
         if finished_lot:
             compat.set_producing_lot(production, finished_lot)
-        self._set_component_lines(component_lines)
+        left = 1 - one / production.product_qty  # the backorder's share
+        carried = self._set_component_lines(production, component_lines, left)
         production.qty_producing = one
         production.set_qty_producing()
         production.move_raw_ids.filtered(lambda m: m.state != "cancel").picked = True
@@ -110,6 +111,7 @@ class PicoMrpAdapter(models.AbstractModel):
             "skip_redirection": True,
             "skip_backorder": True,
             "pico_keep_unit_ids": unit.ids,
+            "pico_carried_lines": carried,
         }
         if (
             float_compare(production.product_qty, one, precision_rounding=uom.rounding)
@@ -117,6 +119,7 @@ class PicoMrpAdapter(models.AbstractModel):
         ):
             context["mo_ids_to_backorder"] = production.ids
         result = production.with_context(**context).button_mark_done()
+        self._check_carried(carried)
         if production.state != "done":
             raise PicoProcessingError(
                 self.env._(
@@ -256,12 +259,64 @@ class PicoMrpAdapter(models.AbstractModel):
         return result
 
     @api.model
-    def _set_component_lines(self, component_lines):
-        """Replace the reserved lines of tracked moves by the reported lots."""
-        vals_list = []
+    def _set_component_lines(self, production, component_lines, left):
+        """Put the reported lots on the tracked moves, picked.
+
+        A serial reserved on the move is used where it is; the serials reserved
+        for the units still to build (``left``: the backorder's share of the
+        MO) are carried over to the backorder (returned as ``{move id: [line
+        ids]}``, see ``stock.move``); other reserved lines are replaced by the
+        reported lots.
+        """
+        vals_list, carried = [], {}
         for move, lots in component_lines.items():
-            move.move_line_ids.unlink()
-            for lot, quantity in lots:
-                vals = move._prepare_move_line_vals(quantity)
-                vals_list.append(dict(vals, lot_id=lot.id, picked=True))
+            if move.product_id.tracking == "serial":
+                used, kept = move._pico_carry_spare_serials(
+                    self.env["stock.lot"].union(*[lot for lot, _qty in lots]),
+                    move.product_qty * left,
+                )
+                used.picked = True
+                if kept:
+                    carried[move.id] = kept.ids
+                lots = [(lot, qty) for lot, qty in lots if lot not in used.lot_id]
+            else:
+                move.move_line_ids.unlink()
+            vals_list += [self._consumed_line_vals(move, lot, qty) for lot, qty in lots]
         self.env["stock.move.line"].create(vals_list)
+        return carried
+
+    @api.model
+    def _consumed_line_vals(self, move, lot, quantity):
+        """A picked line of ``move`` consuming ``quantity`` of ``lot`` where it
+        is in stock (a shelf below the move's source location), else at the
+        source location."""
+        quant = (
+            self.env["stock.quant"]
+            ._gather(move.product_id, move.location_id, lot_id=lot, strict=False)
+            .filtered(lambda q: q.quantity > 0)[:1]
+        )
+        vals = move._prepare_move_line_vals(quantity, reserved_quant=quant or None)
+        return dict(vals, lot_id=lot.id, picked=True)
+
+    @api.model
+    def _one_unit(self, production):
+        """One unit of the product, in the MO's unit of measure."""
+        return production.product_id.uom_id._compute_quantity(
+            1, production.product_uom_id
+        )
+
+    @api.model
+    def _check_carried(self, carried):
+        """Every carried reservation found its backorder (else roll back)."""
+        ids = [line_id for line_ids in carried.values() for line_id in line_ids]
+        lines = self.env["stock.move.line"].browse(ids).exists()
+        lost = lines.filtered(
+            lambda line: line.move_id.state in (False, "done", "cancel")
+        )
+        if lost:
+            raise PicoProcessingError(
+                self.env._(
+                    "Odoo made no backorder to carry the reserved serials %(lots)s.",
+                    lots=", ".join(lost.lot_id.mapped("name")),
+                )
+            )

@@ -186,10 +186,32 @@ class PicoMrpBatch(models.AbstractModel):
         ):
             return production
         unit_ids = [item.unit.id for chunk in chunks for item in chunk]
+        left = 1 - sum(amounts) / production.product_qty  # the backorder's share
+        carried = self._carry_spare_serials(production, chunks, left)
         productions = production.with_context(
-            pico_keep_unit_ids=unit_ids
+            pico_keep_unit_ids=unit_ids, pico_carried_lines=carried
         )._split_productions({production: amounts})
+        self.env["pico.mrp.adapter"]._check_carried(carried)
         return productions.with_env(self.env)[: len(chunks)]
+
+    @api.model
+    def _carry_spare_serials(self, production, chunks, left):
+        """The serials reserved for the units left (``left``: the backorder's
+        share of the MO) go to the backorder as they are (see ``stock.move``);
+        those of the burst's serials are replaced on its MOs."""
+        used = defaultdict(lambda: self.env["stock.lot"])
+        for chunk in chunks:
+            for item in chunk:
+                for move, pairs in item.lines.items():
+                    used[move] |= self.env["stock.lot"].union(*[p[0] for p in pairs])
+        carried = {}
+        for move, lots in used.items():
+            if move.product_id.tracking != "serial":
+                continue
+            _used, kept = move._pico_carry_spare_serials(lots, move.product_qty * left)
+            if kept:
+                carried[move.id] = kept.ids
+        return carried
 
     @api.model
     def _set_burst_components(self, productions, chunks):
@@ -212,7 +234,7 @@ class PicoMrpBatch(models.AbstractModel):
         Move.union(*[move for move, _lot in quantities]).move_line_ids.unlink()
         self.env["stock.move.line"].create(
             [
-                dict(move._prepare_move_line_vals(quantity), lot_id=lot.id, picked=True)
+                Adapter._consumed_line_vals(move, lot, quantity)
                 for (move, lot), quantity in quantities.items()
             ]
         )

@@ -1,15 +1,21 @@
 import logging
 from collections import defaultdict
+from datetime import timedelta
+
+from psycopg2 import OperationalError
 
 from odoo import api, fields, models
 
 from .. import compat
-from ..services import documents
+from ..services import cron_budget, documents
+from ..services.conflicts import CONFLICT_CODES, expected_conflicts, insert_new
 from ..services.payload import format_time, parse_time
 
 _logger = logging.getLogger(__name__)
 
 CODE_SEPARATOR = "|"
+SYNC_CRON = "pico_mes.ir_cron_pico_sync_operations"
+RESYNC_DELAY = timedelta(minutes=1)
 
 
 class PicoOperation(models.Model):
@@ -204,15 +210,22 @@ class PicoOperation(models.Model):
 
     @api.model
     def _pico_create(self, company, to_create):
+        """One INSERT; the same operation created at the same moment by another
+        worker (a sync on another node, PICO's webhook) is an expected conflict
+        that the caller retries, never a duplicate."""
         if not to_create:
             return self.browse()
-        records = self.create(
-            [dict(values, company_id=company.id) for values, _op in to_create]
+        ids = insert_new(
+            self,
+            [
+                dict(values, company_id=company.id, mapping_state="unmapped")
+                for values, _op in to_create
+            ],
+            key=("pico_id", "company_id"),
         )
-        self._pico_create_attributes(
-            (record.id, op) for record, (_v, op) in zip(records, to_create, strict=True)
-        )
-        return records
+        pairs = [(ids[(v["pico_id"], company.id)], op) for v, op in to_create]
+        self._pico_create_attributes(pairs)
+        return self.browse([op_id for op_id, _op in pairs])
 
     @api.model
     def _pico_update(self, to_update):
@@ -354,12 +367,35 @@ class PicoOperation(models.Model):
 
     @api.model
     def _cron_sync_operations(self):
-        """Sync every PICO-enabled company; a PICO outage is logged, never raised."""
-        for company in self.env["res.company"].search([("pico_enabled", "=", True)]):
+        """Sync every PICO-enabled company, each in its own transaction; a PICO
+        outage is logged, never raised. Another worker changing the same
+        catalog at this moment (a sync on another node, PICO's webhook) is an
+        expected conflict: that company is synced again by a later run. Under
+        the cron runner, the companies past the run's time budget are left to
+        the next run."""
+        budgeted = bool(self.env.context.get("ir_cron_progress_id"))
+        deadline = cron_budget.Deadline.for_this_run() if budgeted else None
+        companies = self.env["res.company"]._pico_live_companies()
+        cron = self.env.ref(SYNC_CRON).sudo()
+        for position, company in enumerate(companies):
+            if position and budgeted and deadline.passed():
+                cron._trigger()
+                break
             try:
-                with self.env.cr.savepoint():
+                with expected_conflicts(), self.env.cr.savepoint():
                     self.with_company(company)._pico_sync_company(company)
-            except Exception as exc:
+            except OperationalError as exc:
+                if exc.pgcode not in CONFLICT_CODES:
+                    raise
+                _logger.info(
+                    "PICO operation sync of %s met a concurrent change; it runs again",
+                    company.name,
+                )
+                cron._trigger(at=fields.Datetime.now() + RESYNC_DELAY)
+            except Exception as exc:  # noqa: BLE001 -- logged, never raised
                 _logger.warning(
                     "PICO operation sync failed for company %s: %s", company.name, exc
                 )
+            self.env["pico.message"]._commit_progress()
+        if budgeted:
+            compat.cron_progress(self.env, len(companies), 0)

@@ -9,7 +9,7 @@ from odoo.tools import groupby
 
 from .. import compat
 from ..exceptions import PicoError, PicoFalseAnswer, PicoIncompleteAnswer
-from ..services import documents
+from ..services import cron_budget, documents
 from ..services.conflicts import CONFLICT_CODES, expected_conflicts
 from .pico_message import ALIASES_PER_REQUEST, DISPATCH_CRON
 
@@ -41,15 +41,24 @@ class PicoOutbox(models.AbstractModel):
 
     @api.model
     def _cron_dispatch(self):
-        """Under the cron runner: one batch, and Odoo's progress API says whether
-        to run again at once. Called directly: deliver until nothing is due."""
-        if self.env.context.get("ir_cron_progress_id"):
-            done = self._dispatch_batch()
-            compat.cron_progress(self.env, done, self._count_due())
+        """Under the cron runner: deliver batches until nothing is due or the
+        run's time budget is spent, then trigger the next run for the rest (on
+        any node). Called directly: deliver until nothing is due."""
+        if not self.env.context.get("ir_cron_progress_id"):
+            for _round in range(MAX_ROUNDS):
+                if not self._dispatch_batch():
+                    return
             return
-        for _round in range(MAX_ROUNDS):
-            if not self._dispatch_batch():
-                return
+        deadline = cron_budget.Deadline.for_this_run()
+        outbox = self.with_context(**deadline.context())
+        done = 0
+        while handled := outbox._dispatch_batch():
+            done += handled
+            if deadline.passed():
+                if self._count_due():
+                    self.env.ref(DISPATCH_CRON).sudo()._trigger()
+                break
+        compat.cron_progress(self.env, done, 0)  # the trigger runs the rest
 
     @api.model
     def _dispatch_batch(self):
@@ -75,12 +84,17 @@ class PicoOutbox(models.AbstractModel):
 
     @api.model
     def _deliver_by_company(self, messages):
-        for company, of_company in groupby(messages, key=lambda m: m.company_id):
+        by_company = groupby(messages, key=lambda m: m.company_id)
+        for position, (company, of_company) in enumerate(by_company):
+            if position and cron_budget.out_of_time(self.env.context):
+                return  # a budgeted run: the rest stays pending, due at once
             self._deliver(company, self.env["pico.message"].union(*of_company))
 
     _DUE_SQL = """
         FROM pico_message m
         JOIN res_company c ON c.id = m.company_id AND c.pico_enabled
+             AND (c.pico_identity_database_uuid IS NULL
+                  OR c.pico_identity_database_uuid = %(database_uuid)s)
        WHERE m.direction = 'out' AND m.state = 'pending'
          AND m.kind IN %(kinds)s
          AND m.next_attempt_at <= %(now)s
@@ -95,7 +109,9 @@ class PicoOutbox(models.AbstractModel):
     def _claim_due(self):
         """Lock the oldest open message of each order, when it is due."""
         self.env["pico.message"].flush_model()
-        self.env["res.company"].flush_model(["pico_enabled"])
+        self.env["res.company"].flush_model(
+            ["pico_enabled", "pico_identity_database_uuid"]
+        )
         self.env.cr.execute(
             f"""SELECT m.id {self._DUE_SQL}
                  ORDER BY m.company_id, m.id
@@ -117,7 +133,10 @@ class PicoOutbox(models.AbstractModel):
     @api.model
     def _due_params(self, **extra):
         kinds = tuple(self._dispatched_kinds())
-        return dict(extra, kinds=kinds, now=fields.Datetime.now())
+        database_uuid = self.env["res.company"]._pico_database_uuid()
+        return dict(
+            extra, kinds=kinds, now=fields.Datetime.now(), database_uuid=database_uuid
+        )
 
     @api.model
     def _dispatched_kinds(self):
@@ -137,12 +156,23 @@ class PicoOutbox(models.AbstractModel):
 
     @api.model
     def _deliver_with(self, client, messages):
-        for kind, batch_kind in BATCH_KINDS:
-            of_kind = messages.filtered(lambda m, k=kind: m.kind == k)
-            for chunk in self._chunks(of_kind):
+        """One request per chunk; in a budgeted run, none once the budget is
+        spent (what is left stays pending, due at once)."""
+        requests = [
+            (chunk, batch_kind)
+            for kind, batch_kind in BATCH_KINDS
+            for chunk in self._chunks(messages.filtered(lambda m, k=kind: m.kind == k))
+        ]
+        requests += [
+            (message, None) for message in messages if message.kind == "bom_transfer"
+        ]
+        for position, (chunk, batch_kind) in enumerate(requests):
+            if position and cron_budget.out_of_time(self.env.context):
+                return
+            if batch_kind:
                 self._send(client, chunk, batch_kind)
-        for message in messages.filtered(lambda m: m.kind == "bom_transfer"):
-            self._send_bom_transfer(client, message)
+            else:
+                self._send_bom_transfer(client, chunk)
 
     @api.model
     def _send_bom_transfer(self, client, message):

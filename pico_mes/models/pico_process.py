@@ -2,6 +2,7 @@ from odoo import api, fields, models
 
 from .. import compat
 from ..services import documents
+from ..services.conflicts import insert_new
 from ..services.payload import parse_time
 
 
@@ -87,4 +88,6 @@ class PicoProcess(models.Model):
                     "company_id": company.id,
                 }
             )
-        return self.create(to_create)
+        # a sync on another node may add the same links at this moment
+        ids = insert_new(self, to_create, key=("parent_id", "operation_id"))
+        return self.browse(list(ids.values()))

@@ -1,8 +1,11 @@
+from datetime import datetime, timedelta
 from types import SimpleNamespace
+
+import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import float_compare
+from odoo.tools import SQL, float_compare
 
 from .. import compat
 from ..exceptions import PicoStateError
@@ -16,6 +19,7 @@ SCRAPPABLE_STATES = ("in_progress", "done")  # what PICO started or built
 OPEN_PRODUCTION_STATES = ("confirmed", "progress", "to_close")
 SUPERVISOR_GROUPS = ("pico_mes.group_pico_manager", "mrp.group_mrp_manager")
 WIP_LOG_LINES = 200  # the newest child-operation completions kept as text
+HOUR_FORMAT = "%Y-%m-%d %H:00"  # completed_hour, in the reader's time zone
 
 
 class PicoUnit(models.Model):
@@ -81,7 +85,14 @@ class PicoUnit(models.Model):
     produced_serial = fields.Char(readonly=True)
     consumed_serials = fields.Char(readonly=True)
     started_at = fields.Datetime(readonly=True)
-    completed_at = fields.Datetime(readonly=True)
+    completed_at = fields.Datetime(readonly=True, index="btree_not_null")
+    completed_hour = fields.Char(
+        string="Completion Hour",
+        compute="_compute_completed_hour",
+        search="_search_completed_hour",
+        help="The hour PICO completed the unit, in your time zone; units can be "
+        "grouped by it (Odoo 18's views group dates by the day at the finest).",
+    )
     cycle_time = fields.Float(string="Cycle Time (min)", digits=(16, 2), readonly=True)
     station = fields.Char(readonly=True)
     operator = fields.Char(readonly=True)
@@ -123,6 +134,24 @@ class PicoUnit(models.Model):
     replacement_id = fields.Many2one(
         "pico.unit", string="Replaced By", readonly=True, copy=False
     )
+    # The outbound messages about this unit (pico.message.unit_ids): the one
+    # that orders it in PICO, and the one that cancels it there, if any.
+    order_message_id = fields.Many2one(
+        "pico.message",
+        string="Ordered by",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    cancel_message_id = fields.Many2one(
+        "pico.message",
+        string="Cancelled by",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+    )
 
     _pico_key_uniq = compat.Constraint(
         "unique(company_id, external_order_id, operation_pico_id, order_index)",
@@ -134,11 +163,84 @@ class PicoUnit(models.Model):
             "CREATE INDEX IF NOT EXISTS pico_unit_order_index_idx"
             " ON pico_unit (external_order_id, order_index)"
         )
+        self._init_message_links()
+
+    def _init_message_links(self):
+        """Databases from before the units named their messages kept the links
+        in a relation table: copy them over, then drop it."""
+        self.env.cr.execute("SELECT to_regclass('pico_message_pico_unit_rel')")
+        if not self.env.cr.fetchone()[0]:
+            return
+        for column, kinds in (
+            ("order_message_id", ("order_save",)),
+            ("cancel_message_id", ("order_cancel",)),
+        ):
+            self.env.cr.execute(
+                f"""UPDATE pico_unit u SET {column} = r.pico_message_id
+                      FROM pico_message_pico_unit_rel r
+                      JOIN pico_message m ON m.id = r.pico_message_id
+                     WHERE r.pico_unit_id = u.id AND m.kind IN %s
+                       AND u.{column} IS NULL""",  # noqa: S608 -- constant SQL
+                (kinds,),
+            )
+        self.env.cr.execute("DROP TABLE pico_message_pico_unit_rel")
 
     @api.depends("external_order_id", "order_index")
     def _compute_display_name(self):
         for unit in self:
             unit.display_name = f"{unit.external_order_id} #{unit.order_index}"
+
+    def _pico_tz(self):
+        name = self.env.context.get("tz") or self.env.user.tz
+        return name if name in pytz.all_timezones_set else "UTC"
+
+    @api.depends("completed_at")
+    @api.depends_context("tz")
+    def _compute_completed_hour(self):
+        zone = pytz.timezone(self._pico_tz())
+        for unit in self:
+            unit.completed_hour = unit.completed_at and pytz.utc.localize(
+                unit.completed_at
+            ).astimezone(zone).strftime(HOUR_FORMAT)
+
+    def _search_completed_hour(self, operator, value):
+        """``completed_hour = '2026-03-02 14:00'`` (or ``in`` several): the
+        completions of that hour, as a range of ``completed_at``."""
+        if operator not in ("=", "in"):
+            raise UserError(self.env._("Search the completion hour by its value."))
+        zone = pytz.timezone(self._pico_tz())
+        ranges = []
+        for label in [value] if operator == "=" else value:
+            if not label:
+                ranges.append([("completed_at", "=", False)])
+                continue
+            start = zone.localize(datetime.strptime(label, HOUR_FORMAT))
+            start = start.astimezone(pytz.utc).replace(tzinfo=None)
+            ranges.append(
+                [
+                    ("completed_at", ">=", start),
+                    ("completed_at", "<", start + timedelta(hours=1)),
+                ]
+            )
+        if not ranges:
+            return [("id", "=", False)]
+        domain = ["|"] * (len(ranges) - 1)
+        for part in ranges:
+            domain += ["&", *part] if len(part) == 2 else part
+        return domain
+
+    def _read_group_groupby(self, *args):
+        """Group by ``completed_hour``: the completion's hour in the reader's
+        time zone, computed by PostgreSQL."""
+        alias, spec, query = compat.read_group_groupby_args(self, args)
+        if spec != "completed_hour":
+            return super()._read_group_groupby(*args)
+        completed = self._field_to_sql(alias, "completed_at", query)
+        return SQL(
+            "to_char(timezone(%s, timezone('UTC', %s)), 'YYYY-MM-DD HH24:00')",
+            self._pico_tz(),
+            completed,
+        )
 
     @api.depends("external_order_id", "order_index", "company_id.pico_unit_link")
     def _compute_pico_url(self):
@@ -183,10 +285,15 @@ class PicoUnit(models.Model):
     def _save_input(self):
         """This unit as PICO's ``OperationOrderSaveInput``."""
         self.ensure_one()
+        return self._save_input_of(self)
+
+    @api.model
+    def _save_input_of(self, unit):
+        """PICO's ``OperationOrderSaveInput`` of a unit or of its values."""
         return {
-            "externalOrderId": self.external_order_id,
-            "operationId": self.operation_pico_id,
-            "orderIndex": self.order_index,
+            "externalOrderId": unit["external_order_id"],
+            "operationId": unit["operation_pico_id"],
+            "orderIndex": unit["order_index"],
         }
 
     def _cancel_input(self):
@@ -242,7 +349,14 @@ class PicoUnit(models.Model):
         lines = [*(self.wip_log or "").splitlines(), line]
         self.wip_log = "\n".join(lines[-WIP_LOG_LINES:])  # PICO decides how many come
         self._pico_remember_serials(event.consumed_serials)
-        self.filtered(lambda u: u.state in ("queued", "sent"))._set_in_progress()
+        building = self.filtered(lambda u: u.state in ("queued", "sent", "in_progress"))
+        seen_later = building.process_ids.filtered(
+            lambda p: p.completed_at and p.completed_at > event.at
+        ).unit_id
+        (building - seen_later).write(  # where the unit was last seen
+            {"station": event.station, "operator": event.operator}
+        )
+        building.filtered(lambda u: u.state != "in_progress")._set_in_progress()
 
     def _pico_remember_serials(self, consumed):
         """Keep the component serials PICO reports while building: a scrap of the

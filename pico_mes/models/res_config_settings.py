@@ -18,6 +18,9 @@ class ResConfigSettings(models.TransientModel):
         string="PICO Webhook URL", compute="_compute_pico_webhook_url"
     )
     pico_unit_link = fields.Char(related="company_id.pico_unit_link", readonly=False)
+    pico_serial_units_per_mo = fields.Integer(
+        related="company_id.pico_serial_units_per_mo", readonly=False
+    )
     pico_allow_bom_transfer = fields.Boolean(
         related="company_id.pico_allow_bom_transfer", readonly=False
     )
@@ -27,6 +30,18 @@ class ResConfigSettings(models.TransientModel):
     pico_bom_transfer_problem = fields.Text(
         related="company_id.pico_bom_transfer_problem"
     )
+
+    # A copy of the database: why PICO is held, and the confirmation of its prefix
+    pico_copy_hold_reason = fields.Text(related="company_id.pico_copy_hold_reason")
+    pico_new_order_prefix = fields.Char(
+        string="New PICO Order Prefix",
+        default=lambda self: self.env.company._pico_proposed_prefix(),
+        help="The order prefix this copy sends under once confirmed; never the "
+        "original database's.",
+    )
+    # Neighbours on a shared PICO
+    pico_foreign_count = fields.Integer(related="company_id.pico_foreign_count")
+    pico_foreign_prefixes = fields.Char(related="company_id.pico_foreign_prefixes")
 
     def _compute_pico_webhook_url(self):
         for settings in self:
@@ -54,3 +69,20 @@ class ResConfigSettings(models.TransientModel):
         self.ensure_one()
         self.company_id._pico_rotate_webhook_secret()
         return self.action_pico_register_webhooks()
+
+    def action_pico_confirm_new_prefix(self):
+        """In a copy: take the new prefix, then register this copy's webhooks."""
+        self.ensure_one()
+        company = self.company_id
+        company._pico_confirm_new_prefix(self.pico_new_order_prefix)
+        Connection = self.env["pico.connection"]
+        title = self.env._(
+            "PICO resumes under the order prefix %s", self.pico_new_order_prefix
+        )
+        if not (company.pico_enabled and company.pico_api_url):
+            return Connection._pico_notify(
+                title, self.env._("Enable PICO, then register the webhooks."), "success"
+            )
+        answer = Connection._pico_register_webhooks(company.sudo())
+        answer["params"]["title"] = title
+        return answer

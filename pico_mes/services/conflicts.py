@@ -40,3 +40,37 @@ def expected_conflicts():
         yield
     finally:
         sql_logger.removeFilter(muted)
+
+
+def insert_new(model, vals_list, key):
+    """INSERT rows another worker may insert at the same moment (a sync on one
+    node, PICO's webhook on another): ``ON CONFLICT (key) DO NOTHING`` turns a
+    row committed after this transaction's snapshot into a serialization
+    failure, an expected conflict that the caller's transaction retries, instead
+    of a unique violation. ``vals_list``: dicts of column values, same keys.
+    Returns {key values: new id}."""
+    if not vals_list:
+        return {}
+    env = model.env
+    columns = list(vals_list[0])
+    audit = ("create_uid", "create_date", "write_uid", "write_date")
+    now = env.cr.now()
+    booleans = {c for c in columns if model._fields[c].type == "boolean"}
+    rows = [
+        [None if vals[c] is False and c not in booleans else vals[c] for c in columns]
+        + [env.uid, now, env.uid, now]
+        for vals in vals_list
+    ]
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(rows[0])) + ")"] * len(rows))
+    model.flush_model()
+    with expected_conflicts():
+        env.cr.execute(
+            f"""INSERT INTO {model._table} ({", ".join(columns + list(audit))})
+                VALUES {placeholders}
+                ON CONFLICT ({", ".join(key)}) DO NOTHING
+                RETURNING id, {", ".join(key)}""",  # noqa: S608 -- code's names only
+            [value for row in rows for value in row],
+        )
+        ids = {tuple(row[1:]): row[0] for row in env.cr.fetchall()}
+    env.invalidate_all()  # caches of the new rows' relations (one2many) are stale
+    return ids

@@ -19,3 +19,4 @@ from . import test_bom_transfer
 from . import test_scrap
 from . import test_dashboard
 from . import test_burst
+from . import test_database_copy

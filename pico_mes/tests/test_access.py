@@ -210,6 +210,27 @@ class TestEngineOwnedFields(AccessCase):
         self.assertEqual(operation.pico_process_id, solder)
         self.assertFalse(operation.pico_process_auto)
 
+    def test_no_role_marks_a_time_log_as_the_expected_duration_stand_in(self):
+        """The stand-in log a PICO time replaces is the connector's to mark."""
+        workcenter = self.env["mrp.workcenter"].create({"name": "Bench"})
+        loss = self.env["mrp.workcenter.productivity.loss"].search(
+            [("loss_type", "=", "productive")], limit=1
+        )
+        values = {
+            "workcenter_id": workcenter.id,
+            "loss_id": loss.id,
+            "date_start": "2026-03-02 08:00:00",
+            "date_end": "2026-03-02 08:10:00",
+        }
+        log = self.env["mrp.workcenter.productivity"].create(values)
+        Log = "mrp.workcenter.productivity"
+        for role, login, _allowed in self.roles():
+            with self.subTest(role=role):
+                marked = {"pico_placeholder": True}
+                self.assert_refused(login, Log, "write", log.ids, marked)
+                self.assert_refused(login, Log, "create", dict(values, **marked))
+        self.assertFalse(self.env[Log].search_count([("pico_placeholder", "=", True)]))
+
 
 @tagged("post_install", "-at_install")
 class TestManufacturingUserRunsPicoOrders(AccessCase):

@@ -398,6 +398,48 @@ class TestFloorTimes(PicoTransactionCase):
             self.assert_unit_times(mo)
         self.assertFalse(self.pico_logs((family - done).workorder_ids))
 
+    # ------------------------------------------------- Odoo's planning
+
+    def build_three_lamps(self):
+        """Three lamps timed by PICO; the Test time of the last unit comes after
+        the unit was built (a delivery PICO retried): Odoo has closed its MO by
+        then. Returns the three MOs, by unit index."""
+        production = self.make_mo(self.lamp, 3)
+        self.dispatch()
+        for index in range(3):
+            self.receive(self.complete_process(production, index, ASSEMBLY))
+            if index < 2:
+                self.receive(self.complete_process(production, index, TEST))
+        for index in range(3):
+            self.receive(self.complete_lamp(production, index))
+        self.receive(self.complete_process(production, 2, TEST))
+        family = production_family(production)
+        self.assertEqual(set(family.mapped("state")), {"done"})
+        return family.sorted(lambda mo: mo.pico_unit_ids.order_index)
+
+    def test_tracked_time_mode_plans_with_picos_times(self):
+        """``Compute based on tracked time``: the operation's duration is the mean
+        of PICO's times on its last work orders, and new orders are planned so."""
+        self.assembly_op.action_pico_follow_times()
+        self.test_op.time_mode = "auto"
+        self.assertEqual(self.assembly_op.time_mode, "auto")
+        mos = self.build_three_lamps()
+        assembly = [self.process_times(i)[ASSEMBLY][1] for i in range(3)]
+        test = [self.process_times(i)[TEST][1] for i in range(3)]
+        for mo, assembly_minutes, test_minutes in zip(mos, assembly, test, strict=True):
+            durations = {wo.operation_id: wo.duration for wo in mo.workorder_ids}
+            self.assertAlmostEqual(durations[self.assembly_op], assembly_minutes)
+            self.assertAlmostEqual(durations[self.test_op], test_minutes)
+        (self.assembly_op | self.test_op).invalidate_recordset(["time_cycle"])
+        self.assertAlmostEqual(self.assembly_op.time_cycle, sum(assembly) / 3)
+        self.assertAlmostEqual(self.test_op.time_cycle, sum(test) / 3)
+        planned = self.make_mo(self.lamp, 2)
+        expected = {
+            wo.operation_id: wo.duration_expected for wo in planned.workorder_ids
+        }
+        self.assertAlmostEqual(expected[self.assembly_op], 2 * sum(assembly) / 3)
+        self.assertAlmostEqual(expected[self.test_op], 2 * sum(test) / 3)
+
     def test_times_out_of_bounds_are_notes_and_the_unit_is_produced(self):
         """A start after the end, no start, a cycle time longer than the process
         or beyond a day: a note on the unit, never a time log; the unit is built."""

@@ -199,6 +199,40 @@ class TestInbound(PicoTransactionCase):
         self.assertEqual(self.stock(self.sensor), 0)
         self.assertEqual(self.stock(self.screw), 1000)
 
+    def test_repeated_problems_of_one_order_raise_one_activity(self):
+        production = self.make_mo(self.sensor, 3)
+        self.dispatch()
+        for index in range(3):
+            self.sim.start_unit(production.pico_order_ref, "op-sensor-kit", index)
+        production.action_cancel()
+        for index in range(3):
+            messages, _dup = self.receive(
+                self.sim.complete_unit(
+                    production.pico_order_ref, "op-sensor-kit", index
+                )
+            )
+            self.assertEqual(messages.state, "unmatched")
+        attention = self.env.ref("pico_mes.mail_activity_pico_attention")
+        activities = production.activity_ids.filtered(
+            lambda a: a.activity_type_id == attention
+        )
+        self.assertEqual(len(activities), 1)
+        production._pico_flag_error("and a failure of the same order")
+        self.assertEqual(
+            production.activity_ids.filtered(lambda a: a.activity_type_id == attention),
+            activities,
+        )
+        activities.action_done()
+        production._pico_flag_error("a new problem after the task was done")
+        self.assertEqual(
+            len(
+                production.activity_ids.filtered(
+                    lambda a: a.activity_type_id == attention
+                )
+            ),
+            1,
+        )
+
     def test_wip_completion_has_no_stock_effect(self):
         production = self.make_mo(self.sensor, 1)
         self.dispatch()

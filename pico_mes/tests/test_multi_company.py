@@ -1,21 +1,23 @@
+import json
+
 from psycopg2 import IntegrityError
 
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, HttpCase, tagged
 from odoo.tools import mute_logger
 
+from ..models.res_company import SECRET_HEADER, WEBHOOK_ROUTE
 from ..services.payload import parse_events
-from .common import TOKEN, PicoTransactionCase
+from .common import TOKEN, PicoCommon, PicoTransactionCase
 
 
-class PicoTwoCompaniesCase(PicoTransactionCase):
+class TwoCompanies:
     """Company A (``company``) and company B (``plant_b``) share one PICO instance
     and the products of the seed (products without a company)."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def setup_plant_b(cls):
         cls.plant_b = cls.env["res.company"].create(
             {"name": "Second Plant", "pico_enabled": True, "pico_api_url": cls.sim.url}
         )
@@ -61,6 +63,13 @@ class PicoTwoCompaniesCase(PicoTransactionCase):
         return production.with_env(self.env)
 
 
+class PicoTwoCompaniesCase(TwoCompanies, PicoTransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_plant_b()
+
+
 @tagged("post_install", "-at_install")
 class TestOrderReferences(PicoTwoCompaniesCase):
     def test_same_mo_name_in_two_companies_makes_two_pico_orders(self):
@@ -91,15 +100,54 @@ class TestOrderReferences(PicoTwoCompaniesCase):
         with self.assertRaises(ValidationError):
             self.plant_b.pico_order_prefix = "no:colons"
 
+    def test_ignored_deliveries_are_counted_for_30_days(self):
+        Count = self.env["pico.foreign.count"]
+        Count._count(self.company, ["0badc0de-1", "0badc0de-1", "feedf00d-2"])
+        Count._count(self.company, ["0badc0de-1"])
+        self.assertEqual(
+            Count._summary(self.company)[self.company],
+            (4, ["0badc0de-1", "feedf00d-2"]),
+        )
+        Count.flush_model()
+        self.env.cr.execute(
+            "UPDATE pico_foreign_count SET day = current_date - 31"
+            " WHERE prefix = 'feedf00d-2'"
+        )
+        self.env.invalidate_all()
+        self.assertEqual(
+            Count._summary(self.company)[self.company], (3, ["0badc0de-1"])
+        )
+        Count._gc_foreign_counts()
+        self.assertEqual(Count.search([]).mapped("prefix"), ["0badc0de-1"])
+
     def test_order_reference_never_changes(self):
         production = self.make_mo(self.sensor, 2)
         reference = production.pico_order_ref
-        self.company.pico_order_prefix = "RENAMED"
         production.product_qty = 3
         self.assertEqual(
             production.pico_unit_ids.mapped("external_order_id"), [reference] * 3
         )
         self.assertEqual(production.pico_order_ref, reference)
+
+    def test_a_prefix_changes_only_while_nothing_is_open_under_it(self):
+        production = self.make_mo(self.sensor, 2)
+        old_prefix = self.company.pico_order_prefix
+        with self.assertRaisesRegex(UserError, "open under"):
+            self.company.pico_order_prefix = "RENAMED"
+        with self.assertRaisesRegex(UserError, "open under"):
+            settings = self.env["res.config.settings"].create(
+                {"pico_order_prefix": "RENAMED"}
+            )
+            settings.execute()
+        self.assertEqual(self.company.pico_order_prefix, old_prefix)
+        self.dispatch()
+        production.action_cancel()  # the cancel waits to be sent: still open
+        with self.assertRaisesRegex(UserError, "open under"):
+            self.company.pico_order_prefix = "RENAMED"
+        self.dispatch()
+        self.company.pico_order_prefix = "RENAMED"  # nothing open under the old one
+        self.assertEqual(self.make_mo(self.sensor).pico_order_ref[:8], "RENAMED:")
+        self.plant_b.pico_order_prefix = "PLANT-B"  # another company: its own units
 
     def test_unit_key_includes_the_company(self):
         def vals(company):
@@ -229,3 +277,120 @@ class TestCompanyScope(PicoTwoCompaniesCase):
         adapter = self.env["pico.mrp.adapter"]
         self.assertEqual(adapter._unit_of(self.plant_b, event), unit_b)
         self.assertEqual(adapter._unit_of(self.company, event), unit_a)
+
+
+@tagged("post_install", "-at_install")
+class TestNeighbourDeliveries(TwoCompanies, PicoCommon, HttpCase):
+    """PICO delivers every completion to every subscription: company A's webhook
+    receives company B's completions too, with A's secret, and the reverse."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_pico()
+        cls.setup_plant_b()
+        for company in cls.company | cls.plant_b:
+            company.pico_public_url = cls.base_url()
+
+    def setUp(self):
+        super().setUp()
+        self.reset_simulator()
+        for company in self.company | self.plant_b:
+            company._pico_register_webhooks()
+
+    def deliver(self):
+        self.env.flush_all()
+        deliveries = self.sim.deliver_pending(now=True)
+        self.env.invalidate_all()
+        return [status for status, _event in deliveries]
+
+    def post(self, company, event):
+        return self.url_open(
+            WEBHOOK_ROUTE,
+            data=json.dumps({"data": {"operationOrderCompletesStream": event}}),
+            headers={
+                "Content-Type": "application/json",
+                SECRET_HEADER: company._pico_webhook_secret(),
+            },
+        )
+
+    def inbound(self, company):
+        return self.env["pico.message"].search(
+            [("direction", "=", "in"), ("company_id", "=", company.id)]
+        )
+
+    def attention_activities(self):
+        return self.env["mail.activity"].search(
+            [
+                (
+                    "activity_type_id",
+                    "=",
+                    self.env.ref("pico_mes.mail_activity_pico_attention").id,
+                )
+            ]
+        )
+
+    def ignored(self, company):
+        settings = self.env["res.config.settings"].with_company(company).create({})
+        return settings.pico_foreign_count, settings.pico_foreign_prefixes
+
+    def test_each_company_ignores_the_other_companys_completions_quietly(self):
+        production_a = self.make_mo_in(self.company, self.sensor, 1)
+        production_b = self.make_mo_in(self.plant_b, self.sensor, 1)
+        self.dispatch()
+        self.sim.complete_unit(production_a.pico_order_ref, "op-sensor-kit", 0)
+        self.sim.complete_unit(production_b.pico_order_ref, "op-sensor-kit", 0)
+        with self.assertNoLogs("odoo.addons.pico_mes", "WARNING"):
+            statuses = self.deliver()
+        self.assertEqual(statuses, [200] * 4)  # each completion to both webhooks
+        self.assertEqual((production_a | production_b).mapped("state"), ["done"] * 2)
+        for company, production in (
+            (self.company, production_a),
+            (self.plant_b, production_b),
+        ):
+            self.assertEqual(
+                self.inbound(company).mapped("order_ref"), [production.pico_order_ref]
+            )
+        self.assertFalse(self.attention_activities())
+        self.assertEqual(
+            self.ignored(self.company), (1, self.plant_b.pico_order_prefix)
+        )
+        self.assertEqual(
+            self.ignored(self.plant_b), (1, self.company.pico_order_prefix)
+        )
+
+    def test_company_a_secret_never_produces_company_b_order(self):
+        production_b = self.make_mo_in(self.plant_b, self.sensor, 1)
+        self.dispatch()
+        event = self.sim.complete_unit(production_b.pico_order_ref, "op-sensor-kit", 0)
+        response = self.post(self.company, event)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(
+            response.json(), {"accepted": 0, "duplicates": 0, "ignored": 1}
+        )
+        self.assertEqual(production_b.state, "confirmed")
+        self.assertFalse(self.inbound(self.company) | self.inbound(self.plant_b))
+        response = self.post(self.plant_b, event)
+        self.assertEqual(response.json(), {"accepted": 1, "duplicates": 0})
+        self.assertEqual(production_b.state, "done")
+
+    def test_another_databases_completions_are_ignored_quietly(self):
+        """Another database's prefix (its uuid), a unit or a process of it."""
+        event = {
+            "externalOrderId": "0badc0de-1:WH/MO/00007",
+            "operation": {"id": "op-sensor-kit"},
+            "orderIndex": 0,
+            "at": "2026-01-01T10:00:00Z",
+            "operationSummary": {"consumedSerials": []},
+        }
+        process = dict(event, operation={"id": "proc-assembly"})
+        with self.assertNoLogs("odoo.addons.pico_mes", "WARNING"):
+            for _delivery in range(3):
+                for body in (event, process):
+                    response = self.post(self.company, body)
+                    self.assertEqual(response.status_code, 200)
+                    self.assertEqual(response.json()["ignored"], 1)
+        self.assertFalse(self.inbound(self.company))
+        self.assertFalse(self.attention_activities())
+        self.assertEqual(self.ignored(self.company), (6, "0badc0de-1"))
+        self.assertEqual(self.ignored(self.plant_b), (0, False))

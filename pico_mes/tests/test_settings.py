@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError
 from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import Form, tagged
 
+from ..services.payload import parse_events
 from .common import TOKEN, PicoTransactionCase, add_groups
 
 
@@ -54,6 +55,57 @@ class TestSettings(PicoTransactionCase):
         messages.write({"done_at": "2020-01-01 00:00:00"})
         self.env["pico.message"]._gc_done_messages()
         self.assertEqual(messages.exists().mapped("kind"), ["order_cancel"])
+
+    def test_unmatched_and_failed_messages_are_deleted_after_their_retention(self):
+        Message = self.env["pico.message"]
+
+        def inbound(ref):
+            event = {
+                "externalOrderId": ref,
+                "operation": {"id": "op-sensor-kit"},
+                "orderIndex": 0,
+                "at": "2026-01-01T10:00:00Z",
+            }
+            messages, _dup = Message._receive(self.company, parse_events(event))
+            return messages
+
+        old_unmatched, recent_unmatched = inbound("OLD/1"), inbound("RECENT/1")
+        (old_unmatched | recent_unmatched)._process()
+        self.assertEqual(old_unmatched.state, "unmatched")
+        old_failed, recent_failed = inbound("OLD/2"), inbound("RECENT/2")
+        (old_failed | recent_failed)._set_failed("a person looked, and left it")
+        production = self.make_mo(self.sensor, 1)
+        self.sim.set_faults(graphql_error="refused", count=1)
+        self.dispatch()
+        failed_out = self.messages(production)
+        self.assertEqual(failed_out.state, "failed")
+        old = old_unmatched | old_failed | failed_out
+        old.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE pico_message SET done_at = '2020-01-01', write_date = '2020-01-01'"
+            " WHERE id = ANY(%s)",
+            (old.ids,),
+        )
+        self.env.invalidate_all()
+        self.env["ir.config_parameter"].set_param(
+            "pico_mes.problem_retention_days", 180
+        )
+        Message._gc_done_messages()
+        self.assertFalse(old_unmatched.exists() | old_failed.exists())
+        self.assertEqual(
+            (recent_unmatched | recent_failed).exists(),
+            recent_unmatched | recent_failed,
+        )
+        # a failed message to PICO holds its order back until a person decides
+        self.assertTrue(failed_out.exists())
+        self.env["ir.config_parameter"].set_param("pico_mes.problem_retention_days", 0)
+        self.env.cr.execute(
+            "UPDATE pico_message SET done_at = '2020-01-01', write_date = '2020-01-01'"
+            " WHERE id = ANY(%s)",
+            (recent_unmatched.ids,),
+        )
+        Message._gc_done_messages()
+        self.assertTrue(recent_unmatched.exists())
 
     def test_test_connection_success(self):
         action = self.settings().action_pico_test_connection()

@@ -1,4 +1,7 @@
 import json
+import socket
+import threading
+from urllib.parse import urlsplit
 
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -87,6 +90,78 @@ class TestWebhook(PicoCommon, HttpCase):
         response = self.post([self.event(index=i) for i in range(10)])
         self.assertEqual(response.status_code, 413)
         self.assert_nothing_stored()
+
+    def post_chunked(self, chunks):
+        """POST ``chunks`` (an iterable of bytes) with Transfer-Encoding: chunked
+        over a raw socket, reading the answer while sending. Returns (status,
+        answer body, bytes sent when the answer came)."""
+        address = urlsplit(self.base_url())
+        sock = socket.create_connection((address.hostname, address.port), timeout=60)
+        head = (
+            f"POST {ROUTE} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+            f"Content-Type: application/json\r\n{HEADER}: {self.secret}\r\n"
+            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        )
+        sent, answered = [0], threading.Event()
+
+        def send():
+            try:
+                sock.sendall(head.encode())
+                for chunk in chunks:
+                    if answered.is_set():
+                        return
+                    sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    sent[0] += len(chunk)
+                sock.sendall(b"0\r\n\r\n")
+            except OSError:  # the server answered and closed: it read no further
+                answered.set()
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        answer = b""
+        try:
+            while b"\r\n\r\n" not in answer:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                answer += data
+            sent_when_answered = sent[0]
+            answered.set()
+            while data := sock.recv(65536):
+                answer += data
+        except OSError:
+            sent_when_answered = sent[0]
+        finally:
+            answered.set()
+            sender.join(60)
+            sock.close()
+        status = int(answer.split(b" ", 2)[1]) if answer else None
+        return status, answer.partition(b"\r\n\r\n")[2], sent_when_answered
+
+    def test_an_oversized_chunked_body_is_refused_while_it_is_read(self):
+        """No Content-Length to check first: the limit holds while reading, so
+        the answer comes long before the 50 MB are sent."""
+        limit = 64 * 1024
+        self.env["ir.config_parameter"].set_param("pico_mes.webhook_max_bytes", limit)
+        total, chunk = 50 * 1024 * 1024, b" " * (64 * 1024)
+        status, _body, sent = self.post_chunked(
+            chunk for _i in range(total // len(chunk))
+        )
+        self.assertEqual(status, 413)
+        # what the server read, plus what the sockets' buffers held meanwhile
+        self.assertLess(sent, 16 * 1024 * 1024)
+        self.assert_nothing_stored()
+
+    def test_a_chunked_body_within_the_limit_is_received(self):
+        body = json.dumps(self.event()).encode()
+        status, answer, _sent = self.post_chunked(
+            [body[i : i + 7] for i in range(0, len(body), 7)]
+        )
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(
+            self.env["pico.message"].search([("direction", "=", "in")]).order_ref,
+            "WH/MO/NOPE",
+        )
 
     def test_get_is_refused(self):
         response = self.url_open(ROUTE, headers={HEADER: self.secret})

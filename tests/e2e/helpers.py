@@ -10,10 +10,10 @@ import requests
 from demo.stack import DemoConfig, odoo_server, simulator
 
 REPO = Path(__file__).resolve().parents[2]
-# PICO_E2E_DB / PICO_E2E_PORT: a run beside another (the simulator on the port below)
+# Overridable, so that two runs on one machine use their own database and ports.
 E2E_DB = os.environ.get("PICO_E2E_DB", "pico_e2e")
-ODOO_PORT = int(os.environ.get("PICO_E2E_PORT", "8079"))
-SIM_PORT = ODOO_PORT - 1
+ODOO_PORT = int(os.environ.get("PICO_E2E_ODOO_PORT", "8079"))
+SIM_PORT = int(os.environ.get("PICO_E2E_SIM_PORT", "8078"))
 AUTO_BUILD = 1  # seconds PICO takes to build a unit in these tests
 RPC_TIMEOUT = 120  # seconds for one request: a confirm or a cron run on 2 cores
 

@@ -185,6 +185,33 @@ def test_bin_demo_keeps_the_data_serves_and_stops_on_ctrl_c(
     assert not port_in_use(ODOO_PORT) and not port_in_use(SIM_PORT), "both stopped"
 
 
+# -- a day of history ---------------------------------------------------------------
+
+
+def test_the_demo_opens_on_a_dashboard_with_a_day_of_history(odoo):
+    (admin,) = odoo.search_read("res.users", [("login", "=", "admin")], ["action_id"])
+    assert admin["action_id"][0] == odoo.ref("pico_mes.pico_dashboard_action")
+    cards = {
+        card["code"]: card["count"]
+        for card in odoo.search_read("pico.dashboard.card", [], ["code", "count"])
+    }
+    assert cards["completions"] >= 40, cards
+    assert cards["process_times"] >= 1, cards  # the lamp's assembly, the box's wiring
+    times = odoo.search_read(
+        "pico.unit.process", [], ["station", "operator", "cycle_time", "completed_at"]
+    )
+    assert len(times) >= 120
+    assert len({t["station"] for t in times}) >= 5
+    assert len({t["operator"] for t in times}) >= 4
+    minutes = sorted(t["cycle_time"] for t in times)
+    assert 5 < minutes[len(minutes) // 2] < 40, "minutes of work, not seconds"
+    assert len({t["completed_at"][:13] for t in times}) >= 12, "over the day"
+    logged = odoo.call(
+        "mrp.workcenter.productivity", "search_count", [("pico_unit_id", "!=", False)]
+    )
+    assert logged >= 120, "the work orders' time tabs hold PICO's times"
+
+
 # -- PICO builds what Odoo orders -------------------------------------------------
 
 

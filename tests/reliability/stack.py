@@ -36,6 +36,13 @@ from .proxy import FaultProxy  # noqa: E402
 DB = os.environ.get("PICO_RELIABILITY_DB", "pico_reliability")
 ODOO_PORT = int(os.environ.get("PICO_RELIABILITY_PORT", "8089"))
 GEVENT_PORT, SIM_PORT, PROXY_PORT = ODOO_PORT - 1, ODOO_PORT - 2, ODOO_PORT - 3
+# the second Odoo node of the two-node case, and the load balancer in front of
+# both (ODOO_PORT - 4 and - 5 are test_neighbours.py's)
+NODE2_PORT = int(os.environ.get("PICO_RELIABILITY_NODE2_PORT", ODOO_PORT - 7))
+NODE2_GEVENT_PORT = int(
+    os.environ.get("PICO_RELIABILITY_NODE2_GEVENT_PORT", NODE2_PORT - 1)
+)
+BALANCER_PORT = int(os.environ.get("PICO_RELIABILITY_BALANCER_PORT", ODOO_PORT - 6))
 WEBHOOK_ROUTE = "/pico_mes/webhook"
 SECRET_HEADER = "X-Pico-Webhook-Secret"
 LAMP_OP, SENSOR_OP = "op-desk-lamp", "op-sensor-kit"
@@ -52,6 +59,9 @@ SIZES = {
     "MISSED_COMPLETIONS": (40, 300),
     "HOSTILE_EXAMPLES": (300, 3000),
     "GROWTH_UNITS": (60, 500),
+    "TWO_NODES_COMPLETIONS": (120, 2000),
+    "TWO_NODES_MOS": (12, 200),
+    "CRON_BACKLOG": (160, 600),
 }
 
 
@@ -62,7 +72,13 @@ def size(name):
 
 def driver_serials_needed():
     """Serials of the tracked component the cases consume (half are lamps)."""
-    names = ("LOAD_COMPLETIONS", "KILL_COMPLETIONS", "MISSED_COMPLETIONS")
+    names = (
+        "LOAD_COMPLETIONS",
+        "KILL_COMPLETIONS",
+        "MISSED_COMPLETIONS",
+        "TWO_NODES_COMPLETIONS",
+        "CRON_BACKLOG",
+    )
     return sum(size(n) for n in names) + 100
 
 
@@ -83,17 +99,74 @@ def _bash(script, timeout=300):
     ).stdout  # fmt: skip
 
 
-def prefork_odoo(config):
-    """Odoo with ``--workers=2 --max-cron-threads=1``: one process group."""
+LIMITS = ("--limit-time-real=600", "--limit-time-cpu=600")
+
+
+def prefork_odoo(config, port=None, gevent_port=GEVENT_PORT, log="odoo", options=()):
+    """Odoo with ``--workers=2 --max-cron-threads=1``: one process group.
+    ``options`` come last: they override the workers and the time limits."""
+    port = port or config.odoo_port
     command = [sys.executable, config.odoo_bin, "-c", str(config.conf)]
     command += ["-d", config.db, "--http-interface=127.0.0.1"]
-    command += [f"--http-port={config.odoo_port}", f"--gevent-port={GEVENT_PORT}"]
-    command += ["--workers=2", "--max-cron-threads=1"]
-    command += ["--limit-time-real=600", "--limit-time-cpu=600"]
-    ready = f"http://127.0.0.1:{config.odoo_port}/web/health"
-    return Service(
-        "Odoo (prefork)", command, config.odoo_port, ready, config.log("odoo")
-    )
+    command += [f"--http-port={port}", f"--gevent-port={gevent_port}"]
+    command += ["--workers=2", "--max-cron-threads=1", *LIMITS, *options]
+    ready = f"http://127.0.0.1:{port}/web/health"
+    return Service(f"Odoo (prefork, {log})", command, port, ready, config.log(log))
+
+
+class Node:
+    """One more Odoo server on the suite's database (and filestore): a node of
+    the cluster, with its own port, processes and log."""
+
+    def __init__(self, stack, port, gevent_port, log, options=()):
+        self.stack, self.port = stack, port
+        self.service = prefork_odoo(stack.config, port, gevent_port, log, options)
+        self.url = f"http://localhost:{port}"
+
+    @property
+    def log_path(self):
+        return self.service.log
+
+    def start(self):
+        self.log_path.unlink(missing_ok=True)
+        self.service.start()
+        self.rpc = OdooRpc(self.url, self.stack.config.db)
+        return self
+
+    def stop(self):
+        self.service.stop()
+
+    @property
+    def webhook_url(self):
+        return f"{self.url}{WEBHOOK_ROUTE}"
+
+    def log_offset(self):
+        return log_offset(self.log_path)
+
+    def log_errors_since(self, offset):
+        return log_errors_since(self.log_path, offset)
+
+    def log_lines_since(self, offset, *texts):
+        return log_lines_since(self.log_path, offset, *texts)
+
+
+def log_offset(path):
+    return path.stat().st_size if path.exists() else 0
+
+
+def log_lines_since(path, offset, *texts):
+    """The log's lines from ``offset``; with ``texts``, those that contain one
+    of them (cut at 300 characters)."""
+    with path.open("rb") as log:
+        log.seek(offset)
+        lines = log.read().decode(errors="replace").splitlines()
+    if not texts:
+        return lines
+    return [line[:300] for line in lines if any(t in line for t in texts)]
+
+
+def log_errors_since(path, offset):
+    return log_lines_since(path, offset, " ERROR ", " CRITICAL ")
 
 
 class Stack:
@@ -179,6 +252,14 @@ class Stack:
         self._odoo_cli(subcommand=["shell"], script=script)
 
     @property
+    def port(self):
+        return self.config.odoo_port
+
+    @property
+    def url(self):
+        return self.config.odoo_url
+
+    @property
     def pico_api_url(self):
         """Odoo reaches PICO through the fault proxy."""
         return f"{self.proxy.url}/graph/v2"
@@ -197,21 +278,20 @@ class Stack:
         wait_until(lambda: not _port_busy(self.config.odoo_port), 60, "port freed")
         self.odoo.start()
 
+    def node(self, port=NODE2_PORT, gevent_port=NODE2_GEVENT_PORT, options=()):
+        """Another Odoo server on this database, not started."""
+        return Node(self, port, gevent_port, f"odoo-{port}", options)
+
     # -- the server log
 
     def log_offset(self):
-        path = self.config.log("odoo")
-        return path.stat().st_size if path.exists() else 0
+        return log_offset(self.config.log("odoo"))
+
+    def log_lines_since(self, offset, *texts, log=None):
+        return log_lines_since(log or self.config.log("odoo"), offset, *texts)
 
     def log_errors_since(self, offset):
-        with self.config.log("odoo").open("rb") as log:
-            log.seek(offset)
-            text = log.read().decode(errors="replace")
-        return [
-            line[:300]
-            for line in text.splitlines()
-            if " ERROR " in line or " CRITICAL " in line
-        ]
+        return log_errors_since(self.config.log("odoo"), offset)
 
     # -- webhook
 
@@ -219,11 +299,12 @@ class Stack:
     def webhook_url(self):
         return f"{self.config.odoo_url}{WEBHOOK_ROUTE}"
 
-    def post(self, body, session=None, timeout=120):
-        """POST one event as PICO does; (status, answer as dict)."""
+    def post(self, body, session=None, timeout=120, url=None):
+        """POST one event as PICO does (to ``url``, else to this node's
+        webhook); (status, answer as dict)."""
         session = session or requests
         response = session.post(
-            self.webhook_url,
+            url or self.webhook_url,
             data=json.dumps(body),
             headers={SECRET_HEADER: self.secret, "Content-Type": "application/json"},
             timeout=timeout,
@@ -249,20 +330,22 @@ class Stack:
             first, self._next_serial = self._next_serial, self._next_serial + count
         return [driver_serial(n) for n in range(first, first + count)]
 
-    def confirmed_mos(self, quantities):
-        """Create and confirm MOs: {product code: [quantity, ...]} -> [(ref, code, qty)]."""
+    def confirmed_mos(self, quantities, rpc=None):
+        """Create and confirm MOs: {product code: [quantity, ...]} -> [(ref, code, qty)];
+        through ``rpc`` (a node's), else this node."""
+        rpc = rpc or self.rpc
         vals, codes = [], []
         for code, qtys in quantities.items():
             product_id = self.product(code)
             for qty in qtys:
                 vals.append({"product_id": product_id, "product_qty": qty})
                 codes.append((code, qty))
-        ids = self.rpc.call("mrp.production", "create", vals)
+        ids = rpc.call("mrp.production", "create", vals)
         for start in range(0, len(ids), 50):
-            self.rpc.call("mrp.production", "action_confirm", ids[start : start + 50])
+            rpc.call("mrp.production", "action_confirm", ids[start : start + 50])
         rows = {
             row["id"]: row["pico_order_ref"]
-            for row in self.rpc.search_read(
+            for row in rpc.search_read(
                 "mrp.production", [("id", "in", ids)], ["pico_order_ref"]
             )
         }
@@ -277,14 +360,16 @@ class Stack:
         )  # fmt: skip
         return {row["default_code"]: row["qty_available"] for row in rows}
 
-    def trigger_cron(self, xmlid, busy_ok=False):
-        """Run a cron now, in an HTTP worker, as an administrator would. When
-        the cron worker is running it already, wait (or, ``busy_ok``, return)."""
-        cron_id = self.rpc.ref(xmlid)
+    def trigger_cron(self, xmlid, busy_ok=False, rpc=None):
+        """Run a cron now, in an HTTP worker (of the node of ``rpc``), as an
+        administrator would. When a cron worker is running it already, wait
+        (or, ``busy_ok``, return)."""
+        rpc = rpc or self.rpc
+        cron_id = rpc.ref(xmlid)
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             try:
-                return self.rpc.call("ir.cron", "method_direct_trigger", [cron_id])
+                return rpc.call("ir.cron", "method_direct_trigger", [cron_id])
             except Exception as exc:
                 # Odoo 18.0's words, then 19.0's
                 busy = ("currently being executed", "already executing")
@@ -416,12 +501,14 @@ class Deliveries:
     answered: set = field(default_factory=set)  # keys answered 200
     unanswered: list = field(default_factory=list)  # bodies with no answer
     server_errors: list = field(default_factory=list)
+    by_url: dict = field(default_factory=dict)  # deliveries per webhook URL
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, body, status, answer):
+    def record(self, body, status, answer, url=None):
         with self.lock:
             self.statuses[status] = self.statuses.get(status, 0) + 1
+            self.by_url[url] = self.by_url.get(url, 0) + 1
             if status == 200:
                 self.accepted += answer.get("accepted", 0)
                 self.duplicates += answer.get("duplicates", 0)
@@ -436,26 +523,28 @@ class Deliveries:
         return sum(self.statuses.values())
 
 
-def send_concurrently(stack, plan, senders, stop=None, deliveries=None):
+def send_concurrently(stack, plan, senders, stop=None, deliveries=None, urls=None):
     """POST the plan with ``senders`` threads; a refused connection or a timeout
-    is recorded as unanswered (status None). ``stop`` (an Event) ends early."""
+    is recorded as unanswered (status None). ``stop`` (an Event) ends early.
+    ``urls``: the webhook URLs of several nodes, taken in turn (round robin)."""
     deliveries = deliveries or Deliveries()
+    urls = urls or [stack.webhook_url]
     queue = Queue()
-    for body in plan:
-        queue.put(body)
+    for position, body in enumerate(plan):
+        queue.put((urls[position % len(urls)], body))
 
     def sender():
         session = requests.Session()
         while not (stop and stop.is_set()):
             try:
-                body = queue.get_nowait()
+                url, body = queue.get_nowait()
             except Empty:
                 return
             try:
-                status, answer = stack.post(body, session)
+                status, answer = stack.post(body, session, url=url)
             except requests.RequestException:
                 status, answer = None, {}
-            deliveries.record(body, status, answer)
+            deliveries.record(body, status, answer, url)
 
     start = time.perf_counter()
     threads = [threading.Thread(target=sender) for _i in range(senders)]
@@ -465,7 +554,7 @@ def send_concurrently(stack, plan, senders, stop=None, deliveries=None):
         thread.join()
     deliveries.seconds += time.perf_counter() - start
     while not queue.empty():  # stopped early: never sent
-        deliveries.unanswered.append(queue.get_nowait())
+        deliveries.unanswered.append(queue.get_nowait()[1])
     return deliveries
 
 

@@ -56,3 +56,25 @@ def test_the_images_install_the_same_requirements_files():
     assert "-r /tmp/pico_mes/requirements-test.txt" in odoo_image
     simulator = (DOCKER / "pico-sim.Dockerfile").read_text()
     assert "-r /tmp/pico_sim/requirements.txt" in simulator
+
+
+def test_the_balancer_of_the_nodes_profile_spreads_over_both_nodes():
+    """docker/nodes-balancer.conf: the web client and PICO's webhooks over both
+    nodes; a webhook (stored once under its key) may go to the other node when
+    one is down, a web client POST never is sent twice."""
+    balancer = (DOCKER / "nodes-balancer.conf").read_text()
+    upstreams = dict(re.findall(r"upstream (\w+) \{([^}]*)\}", balancer))
+    assert set(re.findall(r"server (\S+);", upstreams["odoo_http"])) == {
+        "odoo-node-1:8069",
+        "odoo-node-2:8069",
+    }
+    assert set(re.findall(r"server (\S+);", upstreams["odoo_websocket"])) == {
+        "odoo-node-1:8072",
+        "odoo-node-2:8072",
+    }
+    locations = dict(re.findall(r"location (\S+) \{([^}]*)\}", balancer))
+    assert "non_idempotent" in locations["/pico_mes/webhook"]
+    assert "non_idempotent" not in locations["/"]
+    assert "http://odoo_websocket" in locations["/websocket"]
+    compose = (DOCKER / "docker-compose.yml").read_text()
+    assert "./nodes-balancer.conf:/etc/nginx/conf.d/default.conf:ro" in compose

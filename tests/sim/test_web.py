@@ -104,3 +104,19 @@ def test_deliver_and_clear_faults_buttons(sim):
 def test_auto_refresh(sim):
     html = requests.get(sim.base_url + "/?refresh=3", timeout=5).text
     assert '<meta http-equiv="refresh" content="3">' in html
+
+
+def test_complete_reports_the_remaining_processes_at_the_floors_pace(sim, gql):
+    sim.configure_floor({"op-proc-solder": {"minutes": 7, "stations": ["Solder 1"]}})
+    sim.upsert_sub_operation("op-desk-lamp", "op-proc-solder")
+    save_order(gql, "WH/MO/00001", "op-desk-lamp")
+    assert "Completed" in press(sim, "complete", **unit(), serial="")
+    process, built = sim.completions()
+    assert process["operation"]["id"] == "op-proc-solder"
+    assert process["endState"]["station"] == {"name": "Solder 1"}
+    assert 3 < process["operationSummary"]["cycleTime"] / 60000 < 25
+    assert (
+        built["operationSummary"]["startedAt"]
+        == (process["operationSummary"]["startedAt"])
+    )
+    assert "unknown order" in press(sim, "complete", **unit(5))
