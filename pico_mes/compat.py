@@ -220,3 +220,16 @@ def read_group_groupby_args(model, args):
         return alias, spec, query
     spec, query = args
     return model._table, spec, query
+
+
+def list_static_folders():
+    """Have Odoo read every module's manifest for its static folder now, as the
+    first static request would: ``http.root.statics`` (18.0) became a
+    per-module ``Manifest.for_addon(...).static_path`` (19.0)."""
+    from odoo import http
+
+    if SERIES >= 19:
+        for manifest in odoo.modules.module.Manifest.all_addon_manifests():
+            http.root.static_path(manifest.name)
+        return
+    http.root.statics  # noqa: B018 (a cached property, computed here)

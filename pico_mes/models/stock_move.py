@@ -37,7 +37,7 @@ class StockMove(models.Model):
         self.ensure_one()
         reserved = self.move_line_ids.filtered(lambda line: not line.picked)
         used = reserved.filtered(lambda line: line.lot_id in used_lots)
-        spare = (reserved - used).sorted(lambda line: line._sorting_move_lines())
+        spare = (reserved - used).sorted("id")  # reservation order
         carried = self._pico_lines_within(spare, remaining_qty)
         (spare - carried).unlink()
         if carried:

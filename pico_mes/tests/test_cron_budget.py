@@ -94,7 +94,9 @@ class TestCronBudget(PicoTransactionCase):
         messages = self.pending_completions(3)
         triggers = self.triggers("pico_mes.ir_cron_pico_process")
         progress = self.progress("pico_mes.ir_cron_pico_process")
-        inbox = self.env["pico.inbox"].with_context(ir_cron_progress_id=progress.id)
+        inbox = self.env["pico.inbox"].with_context(
+            ir_cron_progress_id=progress.id, cron_id=progress.cron_id.id
+        )
         with odoo_limits(workers=0, limit_time_real=1, limit_time_real_cron=-1):
             inbox._cron_process()
         self.assertEqual(messages.mapped("state"), ["unmatched", "pending", "pending"])
@@ -106,7 +108,9 @@ class TestCronBudget(PicoTransactionCase):
         messages = self.pending_completions(3)
         triggers = self.triggers("pico_mes.ir_cron_pico_process")
         progress = self.progress("pico_mes.ir_cron_pico_process")
-        inbox = self.env["pico.inbox"].with_context(ir_cron_progress_id=progress.id)
+        inbox = self.env["pico.inbox"].with_context(
+            ir_cron_progress_id=progress.id, cron_id=progress.cron_id.id
+        )
         inbox._cron_process()
         self.assertEqual(set(messages.mapped("state")), {"unmatched"})
         self.assertEqual((progress.done, progress.remaining), (3, 0))
@@ -117,7 +121,9 @@ class TestCronBudget(PicoTransactionCase):
         production.action_cancel()  # the cancel waits for the save's batch
         triggers = self.triggers("pico_mes.ir_cron_pico_dispatch")
         progress = self.progress("pico_mes.ir_cron_pico_dispatch")
-        outbox = self.env["pico.outbox"].with_context(ir_cron_progress_id=progress.id)
+        outbox = self.env["pico.outbox"].with_context(
+            ir_cron_progress_id=progress.id, cron_id=progress.cron_id.id
+        )
         with odoo_limits(workers=0, limit_time_real=1, limit_time_real_cron=-1):
             outbox._cron_dispatch()
         self.assertEqual(self.sim_orders(production), [(0, "open"), (1, "open")])
@@ -132,7 +138,9 @@ class TestCronBudget(PicoTransactionCase):
         """One transaction is a unit of work no run can stop in the middle of."""
         messages = self.pending_completions(1, units=BUDGETED_GROUP_LIMIT + 10)
         progress = self.progress("pico_mes.ir_cron_pico_process")
-        inbox = self.env["pico.inbox"].with_context(ir_cron_progress_id=progress.id)
+        inbox = self.env["pico.inbox"].with_context(
+            ir_cron_progress_id=progress.id, cron_id=progress.cron_id.id
+        )
         with odoo_limits(workers=0, limit_time_real=1, limit_time_real_cron=-1):
             inbox._cron_process()
         states = messages.mapped("state")

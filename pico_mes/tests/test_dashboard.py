@@ -6,9 +6,10 @@ from unittest.mock import patch
 import pytz
 from lxml import etree
 
-from odoo import Command, fields, http
+from odoo import Command, fields
 from odoo.tests import Form, HttpCase, tagged
 
+from .. import compat
 from ..models import pico_operation_time
 from ..services.payload import parse_events
 from .common import (
@@ -590,7 +591,7 @@ class TestDashboardInTheBrowser(DashboardFloor, PicoCommon, HttpCase):
         # first static request; the dashboard's parallel requests doing it at
         # once meet CPython 3.11's AST parser, which is not thread-safe
         # ("SystemError: AST constructor recursion depth mismatch").
-        cls.statics = http.root.statics
+        compat.list_static_folders()
 
     def setUp(self):
         super().setUp()

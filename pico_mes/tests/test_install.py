@@ -11,6 +11,7 @@ CONSTRAINTS = {
         "UNIQUE (pico_unit_id, pico_process_id)"
     ),
     "pico_dashboard_card_code_uniq": "UNIQUE (code)",
+    "pico_foreign_count_slot_uniq": "UNIQUE (company_id, prefix, day, connection)",
     "pico_message_dedup_key_uniq": "UNIQUE (company_id, dedup_key)",
     "pico_operation_pico_id_company_uniq": "UNIQUE (pico_id, company_id)",
     "pico_operation_attribute_operation_pico_id_uniq": "UNIQUE (operation_id, pico_id)",
@@ -20,11 +21,15 @@ CONSTRAINTS = {
     ),
     "pico_unit_process_unit_process_uniq": "UNIQUE (unit_id, process_pico_id)",
     "res_company_pico_order_prefix_uniq": "UNIQUE (pico_order_prefix)",
+    "res_company_pico_serial_units_per_mo_not_negative": (
+        "CHECK ((pico_serial_units_per_mo >= 0))"
+    ),
 }
 # The indexes pico_mes creates itself (init()), beside those of indexed fields.
 INDEXES = {
     "pico_message_order_queue_idx": "pico_message",
     "pico_unit_order_index_idx": "pico_unit",
+    "pico_unit_process_operation_newest_idx": "pico_unit_process",
 }
 
 

@@ -95,6 +95,10 @@ class TestWebhook(PicoCommon, HttpCase):
         """POST ``chunks`` (an iterable of bytes) with Transfer-Encoding: chunked
         over a raw socket, reading the answer while sending. Returns (status,
         answer body, bytes sent when the answer came)."""
+        with compat.requests_from_outside(self):
+            return self._post_chunked(chunks)
+
+    def _post_chunked(self, chunks):
         address = urlsplit(self.base_url())
         sock = socket.create_connection((address.hostname, address.port), timeout=60)
         head = (
