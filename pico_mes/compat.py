@@ -229,7 +229,6 @@ def list_static_folders():
     from odoo import http
 
     if SERIES >= 19:
-        for manifest in odoo.modules.module.Manifest.all_addon_manifests():
-            http.root.static_path(manifest.name)
-        return
-    http.root.statics  # noqa: B018 (a cached property, computed here)
+        manifests = odoo.modules.module.Manifest.all_addon_manifests()
+        return [http.root.static_path(manifest.name) for manifest in manifests]
+    return http.root.statics  # a cached property, computed here
