@@ -4,35 +4,22 @@ to the next node in turn, and a node that refuses the connection is skipped."""
 
 import itertools
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import requests
+
+from .local_server import LocalServer
 
 HOP_BY_HOP = {"host", "content-length", "connection", "keep-alive", "transfer-encoding"}
 
 
-class RoundRobin:
+class RoundRobin(LocalServer):
     def __init__(self, port, targets):
-        self.port, self.targets = port, [t.rstrip("/") for t in targets]
+        self.targets = [t.rstrip("/") for t in targets]
         self.forwarded = dict.fromkeys(self.targets, 0)
         self._turn = itertools.cycle(range(len(self.targets)))
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()
+        super().__init__(port)
 
     def _order(self):
         """The nodes to try for one request: the next in turn first."""

@@ -4,35 +4,22 @@ alias's operation to one PICO does not know, so PICO answers an error for it."""
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import requests
+
+from .local_server import LocalServer
 
 REFUSED_OPERATION = "op-refused-by-reliability-proxy"
 
 
-class FaultProxy:
+class FaultProxy(LocalServer):
     def __init__(self, port, target):
-        self.port, self.target = port, target.rstrip("/")
+        self.target = target.rstrip("/")
         self.partial_batches = 0  # the next N mutations with 2+ aliases
         self.refused = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()
+        super().__init__(port)
 
     def refuse_one_alias(self, body):
         """The body with one alias in the middle refused, if it is a batch."""
