@@ -652,11 +652,14 @@ class PicoUnit(models.Model):
                 else self.env._("it is in no location"),
                 unit=self.display_name,
             )
+        needed = (
+            f"{quantity:g}"  # outside the call: Babel's extractor evaluates its strings
+        )
         return self.env._(
             "Unit %(unit)s needs %(quantity)s %(uom)s of %(product)s, and "
             "%(location)s holds less (with its sub-locations): nothing was scrapped.",
             unit=self.display_name,
-            quantity=f"{quantity:g}",
+            quantity=needed,
             uom=product.uom_id.name,
             product=product.display_name,
             location=root.complete_name,
