@@ -652,9 +652,8 @@ class PicoUnit(models.Model):
                 else self.env._("it is in no location"),
                 unit=self.display_name,
             )
-        needed = (
-            f"{quantity:g}"  # outside the call: Babel's extractor evaluates its strings
-        )
+        # formatted outside the call: Babel's extractor evaluates the call's strings
+        needed = f"{quantity:g}"
         return self.env._(
             "Unit %(unit)s needs %(quantity)s %(uom)s of %(product)s, and "
             "%(location)s holds less (with its sub-locations): nothing was scrapped.",
