@@ -77,7 +77,7 @@ def odoo_python(stack, script):
     odoo_dir = str((REPO / stack.config.odoo_bin).resolve().parent)
     prelude = (
         f"import sys; sys.path.insert(0, {odoo_dir!r})\n"
-        "import odoo\n"
+        "import odoo.tools\n"
         f"odoo.tools.config.parse_config(['-c', {str(stack.config.conf)!r}])\n"
         "odoo.tools.config['list_db'] = True  # the database manager's functions\n"
     )
