@@ -212,11 +212,23 @@ def plot_whole(ax, growth):
     ax.legend(loc="lower left", fontsize="small")
 
 
+def bar_name(figure, figures):
+    """A figure's bar label; its section's first words where another figure of
+    the same benchmark has the same label (one untracked and one serial unit)."""
+    name = f"{figure.bench}: {figure.label}"
+    twins = [f for f in figures if (f.bench, f.label) == (figure.bench, figure.label)]
+    if len(twins) > 1:
+        name = f"{name} ({' '.join(figure.section.split()[:3])})"
+    return name[:70]
+
+
 def plot_targets(ax, figures):
-    names = [f"{f.bench}: {f.label}"[:60] for f in figures]
+    names = [bar_name(f, figures) for f in figures]
     scores = [min(max(headroom(f), 0.05), 100) for f in figures]
     colors = ["tab:green" if f.met else "tab:red" for f in figures]
-    ax.barh(names, scores, color=colors)
+    positions = range(len(figures))  # one bar each, even where two names meet
+    ax.barh(positions, scores, color=colors)
+    ax.set_yticks(positions, names)
     ax.set_xscale("log")
     ax.axvline(1.0, color="black", linewidth=1)
     ax.set_xlabel(
