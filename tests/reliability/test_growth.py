@@ -1,8 +1,9 @@
 """Case 6, cost as the work grows: every unit of one MO completed unit by unit
 (``bench/bench_growth.py``, in process, to count SQL queries), each in turn
-with a unit of 5-unit MOs. The whole MO costs at most 2x as many units of
-5-unit MOs, and its last units at most 1.2x its first ones, in time and in
-queries."""
+with a unit of 5-unit MOs. The whole MO costs at most 2x the SQL queries of as
+many units of 5-unit MOs, and its last units at most 1.2x its first ones. Times
+are reported, not asserted: on a shared machine they measure its load (the
+benchmarks compare them, ``bin/bench growth``)."""
 
 import json
 import subprocess
@@ -14,7 +15,7 @@ from .stack import REPO, Figures, size
 
 
 @pytest.mark.parametrize("kind", ["untracked", "serial"])
-def test_cost_per_unit_stays_flat(stack, figures, tmp_path, kind):
+def test_queries_per_unit_stay_flat(stack, figures, tmp_path, kind):
     output = tmp_path / "growth.json"
     units = size("GROWTH_UNITS")
     command = [sys.executable, str(REPO / "bench" / "bench_growth.py")]
@@ -54,6 +55,4 @@ def test_cost_per_unit_stays_flat(stack, figures, tmp_path, kind):
         )
     )
     assert result["ratio_queries"] <= targets["whole"], run.stdout
-    assert result["ratio_seconds"] <= targets["whole"], run.stdout
     assert result["flat_queries"] <= targets["flat"], run.stdout
-    assert result["flat_seconds"] <= targets["flat"], run.stdout
