@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from odoo import Command
 
 from odoo.addons.pico_mes import compat
+
 from . import history
 
 DEMO_ORIGIN = "PICO demo"
@@ -247,9 +248,10 @@ def grant_admin_rights(env):
     missing = {name: True for name, group in wanted.items() if group not in implied}
     if missing:
         env["res.config.settings"].create(missing).execute()
+    admin = env.ref("base.user_admin")
     for xmlid in ("mrp.group_mrp_manager", "pico_mes.group_pico_manager"):
-        compat.add_group_users(env.ref(xmlid), env.ref("base.user_admin"))
-    env.ref("base.user_admin").action_id = env.ref("pico_mes.pico_dashboard_action").id  # opens on it
+        compat.add_group_users(env.ref(xmlid), admin)
+    admin.action_id = env.ref("pico_mes.pico_dashboard_action")  # opens on it
 
 
 def connect_pico(company, api_url, token, public_url):

@@ -1,9 +1,9 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
-MEDIAN = "median"
-
 from .. import compat
+
+MEDIAN = "median"
 
 
 class PicoUnitProcess(models.Model):
