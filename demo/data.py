@@ -251,7 +251,7 @@ def grant_admin_rights(env):
     admin = env.ref("base.user_admin")
     for xmlid in ("mrp.group_mrp_manager", "pico_mes.group_pico_manager"):
         compat.add_group_users(env.ref(xmlid), admin)
-    admin.action_id = env.ref("pico_mes.pico_dashboard_action")  # opens on it
+    admin.action_id = env.ref("pico_mes.pico_dashboard_action").id  # opens on it
 
 
 def connect_pico(company, api_url, token, public_url):
