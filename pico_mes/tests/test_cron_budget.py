@@ -69,6 +69,13 @@ class TestCronBudget(PicoTransactionCase):
         cron = self.env.ref(xmlid)
         return self.env["ir.cron.progress"].create({"cron_id": cron.id})
 
+    def in_cron_run(self, model, progress):
+        """``model`` as the cron runner calls it: its progress record and its cron
+        in the context (Odoo 19.0 checks they match)."""
+        return self.env[model].with_context(
+            ir_cron_progress_id=progress.id, cron_id=progress.cron_id.id
+        )
+
     def triggers(self, xmlid):
         return self.env["ir.cron.trigger"].search_count(
             [("cron_id", "=", self.env.ref(xmlid).id)]
@@ -94,9 +101,7 @@ class TestCronBudget(PicoTransactionCase):
         messages = self.pending_completions(3)
         triggers = self.triggers("pico_mes.ir_cron_pico_process")
         progress = self.progress("pico_mes.ir_cron_pico_process")
-        inbox = self.env["pico.inbox"].with_context(
-            ir_cron_progress_id=progress.id, cron_id=progress.cron_id.id
-        )
+        inbox = self.in_cron_run("pico.inbox", progress)
         with odoo_limits(workers=0, limit_time_real=1, limit_time_real_cron=-1):
             inbox._cron_process()
         self.assertEqual(messages.mapped("state"), ["unmatched", "pending", "pending"])
@@ -108,9 +113,7 @@ class TestCronBudget(PicoTransactionCase):
         messages = self.pending_completions(3)
         triggers = self.triggers("pico_mes.ir_cron_pico_process")
         progress = self.progress("pico_mes.ir_cron_pico_process")
-        inbox = self.env["pico.inbox"].with_context(
-            ir_cron_progress_id=progress.id, cron_id=progress.cron_id.id
-        )
+        inbox = self.in_cron_run("pico.inbox", progress)
         inbox._cron_process()
         self.assertEqual(set(messages.mapped("state")), {"unmatched"})
         self.assertEqual((progress.done, progress.remaining), (3, 0))
@@ -121,9 +124,7 @@ class TestCronBudget(PicoTransactionCase):
         production.action_cancel()  # the cancel waits for the save's batch
         triggers = self.triggers("pico_mes.ir_cron_pico_dispatch")
         progress = self.progress("pico_mes.ir_cron_pico_dispatch")
-        outbox = self.env["pico.outbox"].with_context(
-            ir_cron_progress_id=progress.id, cron_id=progress.cron_id.id
-        )
+        outbox = self.in_cron_run("pico.outbox", progress)
         with odoo_limits(workers=0, limit_time_real=1, limit_time_real_cron=-1):
             outbox._cron_dispatch()
         self.assertEqual(self.sim_orders(production), [(0, "open"), (1, "open")])
@@ -138,9 +139,7 @@ class TestCronBudget(PicoTransactionCase):
         """One transaction is a unit of work no run can stop in the middle of."""
         messages = self.pending_completions(1, units=BUDGETED_GROUP_LIMIT + 10)
         progress = self.progress("pico_mes.ir_cron_pico_process")
-        inbox = self.env["pico.inbox"].with_context(
-            ir_cron_progress_id=progress.id, cron_id=progress.cron_id.id
-        )
+        inbox = self.in_cron_run("pico.inbox", progress)
         with odoo_limits(workers=0, limit_time_real=1, limit_time_real_cron=-1):
             inbox._cron_process()
         states = messages.mapped("state")
