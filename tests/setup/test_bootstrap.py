@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from .lib_sh import run_lib_sh
+
 REPO = Path(__file__).resolve().parents[2]
 release = pytest.importorskip("odoo.release", reason="the set-up is tested from Odoo")
 ODOO_TREE = Path(release.__file__).resolve().parents[1]
@@ -231,15 +233,12 @@ def test_odoo_of_a_system_python_that_refuses_pip_gets_a_virtualenv_beside_it(
     env["ODOO_BRANCH"] = release.series
     for name in ("ODOO_SRC", "ODOO_VENV", "ODOO_BOOTSTRAP"):
         env.pop(name, None)
-    script = f"""set -euo pipefail; source "{REPO}/bin/lib.sh"; require_odoo
+    script = f"""require_odoo
         echo "PYTHON=$PYTHON" &&
         "$PYTHON" -m pip install -q --disable-pip-version-check \\
             -r "{REPO}/requirements-test.txt" && echo installed"""
-    result = subprocess.run(
-        ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=600
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
+    status, output = run_lib_sh(script, env, timeout=600)
+    assert status == 0, output
     venv = series_path(var, "venv-system")
     assert f"PYTHON={venv}/bin/python" in output
     assert "installed" in output

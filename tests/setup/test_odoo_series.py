@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from .lib_sh import run_lib_sh
+
 REPO = Path(__file__).resolve().parents[2]
 IDENTITY = ["-c", "user.name=pico", "-c", "user.email=pico@localhost"]
 ENTERPRISE_FILE = "odoo/enterprise/quality/__manifest__.py"
@@ -74,14 +76,7 @@ def set_up(tmp_path, script, **variables):
     for name in ("ODOO_SRC", "ODOO_VENV", "ODOO_BRANCH", "ODOO_REPO"):
         if name not in variables:
             env.pop(name, None)
-    result = subprocess.run(
-        ["bash", "-c", f'source "{REPO}/bin/lib.sh" && {script}'],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return result.returncode, result.stdout + result.stderr
+    return run_lib_sh(script, env, timeout=120)
 
 
 def clone(tmp_path, repo, branch):

@@ -6,10 +6,11 @@ as the system named in each test would, so no package is installed here.
 """
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from .lib_sh import run_lib_sh
 
 REPO = Path(__file__).resolve().parents[2]
 BROWSERS = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
@@ -68,14 +69,7 @@ def system(tmp_path):
 
 
 def run(env, script):
-    result = subprocess.run(
-        ["bash", "-c", f'set -euo pipefail; source "{REPO}/bin/lib.sh"; {script}'],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return result.returncode, result.stdout + result.stderr
+    return run_lib_sh(script, env, timeout=60)
 
 
 def test_apt_get_under_sudo_stays_non_interactive(system):
