@@ -183,6 +183,15 @@ class PicoCommon(PicoSimulatorMixin):
         ).run()
         return progress.done, progress.remaining
 
+    def deliver(self):
+        """In an HttpCase: let the simulator POST its pending events to this
+        test's server, as PICO would. Returns the answers' statuses."""
+        self.env.flush_all()
+        with compat.requests_from_outside(self):
+            deliveries = self.sim.deliver_pending(now=True)
+        self.env.invalidate_all()
+        return [status for status, _event in deliveries]
+
     def sim_orders(self, production):
         return sorted(
             (o["orderIndex"], o["state"])

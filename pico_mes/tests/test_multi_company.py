@@ -7,7 +7,6 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .. import compat
 from ..models.res_company import SECRET_HEADER, WEBHOOK_ROUTE
 from ..services.payload import parse_events
 from .common import TOKEN, PicoCommon, PicoTransactionCase
@@ -298,13 +297,6 @@ class TestNeighbourDeliveries(TwoCompanies, PicoCommon, HttpCase):
         self.reset_simulator()
         for company in self.company | self.plant_b:
             company._pico_register_webhooks()
-
-    def deliver(self):
-        self.env.flush_all()
-        with compat.requests_from_outside(self):
-            deliveries = self.sim.deliver_pending(now=True)
-        self.env.invalidate_all()
-        return [status for status, _event in deliveries]
 
     def post(self, company, event):
         return self.url_open(

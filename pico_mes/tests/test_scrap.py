@@ -542,11 +542,7 @@ class TestScrapOverRpc(PicoCommon, HttpCase):
         ref = production.pico_order_ref
         self.sim.start_unit(ref, "op-sensor-kit", 0)
         self.sim.complete_wip(ref, "op-sensor-kit", 0, PROCESS)
-        self.env.flush_all()
-        with compat.requests_from_outside(self):
-            deliveries = self.sim.deliver_pending(now=True)
-        self.assertEqual([status for status, _e in deliveries], [200])
-        self.env.invalidate_all()
+        self.assertEqual(self.deliver(), [200])
         self.assertEqual(unit.state, "in_progress")
         self.authenticate("admin", "admin")
         result = self.make_jsonrpc_request(

@@ -34,14 +34,6 @@ class TestWebhook(PicoCommon, HttpCase):
         data = body if raw else json.dumps(body)
         return self.url_open(ROUTE, data=data, headers=headers)
 
-    def deliver(self):
-        """Let the simulator POST its pending events to Odoo, as PICO would."""
-        self.env.flush_all()
-        with compat.requests_from_outside(self):
-            deliveries = self.sim.deliver_pending(now=True)
-        self.env.invalidate_all()
-        return [status for status, _event in deliveries]
-
     def event(self, ref="WH/MO/NOPE", index=0):
         return {
             "data": {
